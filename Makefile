@@ -1,0 +1,72 @@
+# RegenClinic: `make run` and `make test` do all set-up on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench format migrate demo static messages browser-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv
+
+# Installs only when a lock file changed since the last install.
+$(VENV)/.run-installed: requirements.lock | $(PY)
+	$(BIN)/uv pip install --quiet --python $(PY) -r requirements.lock
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.lock | $(PY)
+	$(BIN)/uv pip install --quiet --python $(PY) -r requirements-dev.lock
+	touch $@ $(VENV)/.run-installed
+
+static: $(VENV)/.run-installed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+migrate: $(VENV)/.run-installed
+	$(PY) manage.py migrate --noinput --verbosity 0
+
+demo: migrate
+	$(PY) manage.py load_demo_practice
+
+run: demo static
+	@echo ""
+	@echo "RegenClinic demo practice on http://$(HOST):$(PORT)/  (Spanish: http://$(HOST):$(PORT)/es/)"
+	@echo "Staff sign-in at http://$(HOST):$(PORT)/accounts/sign-in/ with password demo-practice-2026 and user:"
+	@echo "  frontdesk (front desk)   drlee (physician)   manager (practice manager, admin)"
+	@echo "Emails the demo sends are written to var/mail/. Stop with Ctrl-C."
+	@echo ""
+	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --access-logformat '%(t)s %(m)s %(s)s %(b)s %(L)ss'
+
+# Debian's chromium for the browser tests; installed once, never a browser download.
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.dev-installed browser-deps
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) bench/run.py
+
+# Spanish translations: extract, then compile (needs gettext; the .mo files are committed).
+messages: $(VENV)/.dev-installed
+	$(PY) manage.py makemessages -l es --no-obsolete --add-location file
+	$(PY) manage.py compilemessages -l es
+
+clean:
+	rm -rf $(VENV) staticfiles var/test*.sqlite3*

@@ -1,0 +1,65 @@
+"""Sign-in, its audit rows, and the production settings check."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signing_in_leaves_an_audit_row_and_opens_the_inbox(client: Client, alice: Any, practice: Any) -> None:
+    response = client.post("/accounts/sign-in/", {"username": "alice", "password": "alice-password-1"})
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/"
+    assert list(AuditEvent.objects.values_list("actor", "action")) == [(alice.pk, "sign_in")]
+
+
+def test_a_wrong_password_is_refused_and_audited_without_the_password(
+    client: Client, alice: Any, practice: Any
+) -> None:
+    response = client.post("/accounts/sign-in/", {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.object_ref) == (None, "sign_in_failed", "")
+
+
+def test_audit_events_cannot_be_changed_in_the_admin(client: Client, practice: Any) -> None:
+    from accounts.models import User
+
+    admin = User.objects.create_superuser("root", password="root-password-1")
+    client.force_login(admin)
+    event = AuditEvent.objects.create(action="view", object_type="inquiry", object_ref="x")
+    assert client.get(f"/admin/accounts/auditevent/{event.pk}/delete/").status_code == 403
+    assert client.get("/admin/accounts/auditevent/add/").status_code == 403
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SECRET_KEY": "x" * 64 + "-production-like-secret-for-the-check",
+        "HTTPS": "1",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "clinic.example",
+        "VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."

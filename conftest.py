@@ -1,0 +1,128 @@
+"""Fixtures shared by every app's tests: personas, the demo practice, a live server, a browser."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # In CI the PostgreSQL run must really be on PostgreSQL, never quietly on SQLite.
+    if os.environ.get("REQUIRE_POSTGRES") == "1" and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but DATABASE_URL does not name a PostgreSQL database")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def practice(db: Any) -> Any:
+    """The demo practice: two offices, pages in both languages, no staff."""
+    call_command("load_demo_practice", "--no-staff", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from website.models import Practice
+
+    return Practice.objects.get()
+
+
+@pytest.fixture
+def alice(db: Any) -> Any:
+    """Front desk."""
+    from accounts.models import Role, User
+
+    return User.objects.create_user("alice", password="alice-password-1", role=Role.FRONT_DESK, is_staff=True)
+
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    """Physician."""
+    from accounts.models import Role, User
+
+    return User.objects.create_user("bob", password="bob-password-1", role=Role.PHYSICIAN, is_staff=True)
+
+
+@pytest.fixture
+def charlie(db: Any) -> Any:
+    """Processing technician: no business with the inbox."""
+    from accounts.models import Role, User
+
+    return User.objects.create_user("charlie", password="charlie-password-1", role=Role.TECHNICIAN)
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """pytest-django's live server, but serving static files through WhiteNoise.
+
+    The stock one answers /static/ from the finders, which know nothing of the
+    hashed, compressed files production sends; this one lets the app's own
+    WhiteNoise middleware serve them, so tests see what a visitor gets.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda app: app  # type: ignore[assignment]
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Write a full-page screenshot under artifacts/screenshots/ and return its path."""
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """Each test starts in English, as a request to an unprefixed URL would."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

@@ -1,0 +1,20 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from website import views as website_views
+
+admin.site.site_header = "RegenClinic administration"
+admin.site.site_title = "RegenClinic"
+
+urlpatterns = [
+    path("healthz", website_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+# English at /, Spanish at /es/.
+urlpatterns += i18n_patterns(
+    path("accounts/", include("accounts.urls")),
+    path("", include("website.urls")),
+    prefix_default_language=False,
+)

@@ -1,0 +1,97 @@
+"""The staff inbox of website inquiries."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import AuditEvent
+from website.models import Inquiry
+
+pytestmark = pytest.mark.django_db
+
+
+def make_inquiry(n: int = 0, **fields: Any) -> Inquiry:
+    values = {
+        "name": f"Person {n}",
+        "email": f"p{n}@example.com",
+        "message": f"Parking question {n}",
+        "client_key": "k",
+    }
+    values.update(fields)
+    return Inquiry.objects.create(**values)
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client: Client) -> None:
+    response = client.get("/staff/inquiries/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/sign-in/?next=/staff/inquiries/"
+
+
+def test_it_is_a_404_for_staff_without_inbox_duties(client: Client, charlie: Any) -> None:
+    inquiry = make_inquiry()
+    client.force_login(charlie)
+    assert client.get("/staff/inquiries/").status_code == 404
+    assert client.get(inquiry.get_absolute_url()).status_code == 404
+
+
+def test_it_lists_new_inquiries_for_the_front_desk(client: Client, alice: Any) -> None:
+    make_inquiry(1)
+    make_inquiry(2, status=Inquiry.Status.ARCHIVED)
+    client.force_login(alice)
+    response = client.get("/staff/inquiries/")
+    assert [i.name for i in response.context["inquiries"]] == ["Person 1"]
+    archived = client.get("/staff/inquiries/?status=archived")
+    assert [i.name for i in archived.context["inquiries"]] == ["Person 2"]
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_it_lists_with_a_fixed_number_of_queries(client: Client, alice: Any, practice: Any, rows: int) -> None:
+    for n in range(rows):
+        make_inquiry(n)
+    client.force_login(alice)
+    client.get("/staff/inquiries/")  # warm the practice cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/staff/inquiries/")
+    assert len(response.context["inquiries"]) == rows
+    # session, user, inquiries (with their office)
+    assert len(queries) == 3
+
+
+def test_it_marks_an_inquiry_answered_and_records_who(client: Client, alice: Any) -> None:
+    inquiry = make_inquiry()
+    client.force_login(alice)
+    response = client.post(f"/staff/inquiries/{inquiry.uuid}/status/", {"status": "answered"})
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/inquiries/?status=new"
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.status_changed_by) == (Inquiry.Status.ANSWERED, alice)
+
+
+def test_it_refuses_an_unknown_status(client: Client, alice: Any) -> None:
+    inquiry = make_inquiry()
+    client.force_login(alice)
+    response = client.post(f"/staff/inquiries/{inquiry.uuid}/status/", {"status": "deleted"}, follow=True)
+    assert response.status_code == 200
+    inquiry.refresh_from_db()
+    assert inquiry.status == Inquiry.Status.NEW
+    assert "Choose new, answered or archived." in response.content.decode()
+
+
+def test_reading_an_inquiry_leaves_one_audit_row(client: Client, alice: Any) -> None:
+    inquiry = make_inquiry()
+    client.force_login(alice)
+    AuditEvent.objects.all().delete()
+    response = client.get(inquiry.get_absolute_url())
+    assert response.status_code == 200
+    assert "Parking question 0" in response.content.decode()
+    assert list(AuditEvent.objects.values_list("actor", "action", "object_type", "object_ref")) == [
+        (alice.pk, "view", "inquiry", str(inquiry.uuid))
+    ]
+
+
+def test_an_unknown_inquiry_is_a_404(client: Client, alice: Any) -> None:
+    client.force_login(alice)
+    assert client.get("/staff/inquiries/00000000-0000-0000-0000-000000000000/").status_code == 404
