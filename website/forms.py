@@ -7,8 +7,8 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
-from lib.medical_guard import looks_medical
 
+from lib.medical_guard import looks_medical
 from website import selfcheck
 from website.models import Inquiry, Office
 
