@@ -38,7 +38,8 @@ run: demo static
 	@echo "  frontdesk (front desk)   drlee (physician)   manager (practice manager, admin)"
 	@echo "Emails the demo sends are written to var/mail/. Stop with Ctrl-C."
 	@echo ""
-	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --access-logformat '%(t)s %(m)s %(s)s %(b)s %(L)ss'
+	@# %(U)s is the path without its query string: query strings never reach the log.
+	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --access-logformat '%(t)s %(m)s %(U)s %(s)s %(b)s %(L)ss'
 
 # Debian's chromium for the browser tests; installed once, never a browser download.
 browser-deps:
