@@ -3,19 +3,15 @@
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from lib.markdown import render_markdown
+from website.caching import bump_content_version, versioned_key
 from website.models import Inquiry, Office, OfficeHours, Physician, Practice, SocialLink, TherapyPage
-
-# Public pages read the practice on every request; it changes rarely, so it is
-# cached briefly and dropped whenever staff save any of it.
-_PRACTICE_KEY = "website:practice:v1"
-_PAGE_KEY = "website:page:v1:{slug}:{language}"
-_TTL = 300
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,8 @@ class PracticeInfo:
 
 
 def practice_info() -> PracticeInfo:
-    info: PracticeInfo | None = cache.get(_PRACTICE_KEY)
+    key = versioned_key("practice")
+    info: PracticeInfo | None = cache.get(key)
     if info is None:
         info = PracticeInfo(
             practice=Practice.objects.first(),
@@ -39,7 +36,7 @@ def practice_info() -> PracticeInfo:
             physicians=list(Physician.objects.prefetch_related("offices")),
             social_links=list(SocialLink.objects.all()),
         )
-        cache.set(_PRACTICE_KEY, info, _TTL)
+        cache.set(key, info, settings.PUBLIC_CACHE_SECONDS)
     return info
 
 
@@ -73,7 +70,7 @@ def _sections(html: str) -> list[Section]:
 
 
 def therapy_page(*, slug: str, language: str) -> RenderedPage | None:
-    key = _PAGE_KEY.format(slug=slug, language=language)
+    key = versioned_key("page", slug, language)
     page: RenderedPage | None = cache.get(key)
     if page is None:
         row = (
@@ -83,7 +80,7 @@ def therapy_page(*, slug: str, language: str) -> RenderedPage | None:
         if row is None:
             return None
         page = RenderedPage(title=row.title, summary=row.summary, sections=_sections(render_markdown(row.body)))
-        cache.set(key, page, _TTL)
+        cache.set(key, page, settings.PUBLIC_CACHE_SECONDS)
     return page
 
 
@@ -96,11 +93,7 @@ def inquiries_for_inbox(*, status: str) -> QuerySet[Inquiry]:
 @receiver([post_save, post_delete], sender=OfficeHours)
 @receiver([post_save, post_delete], sender=Physician)
 @receiver([post_save, post_delete], sender=SocialLink)
-@receiver(m2m_changed, sender=Physician.offices.through)
-def _forget_practice(**kwargs: object) -> None:
-    cache.delete(_PRACTICE_KEY)
-
-
 @receiver([post_save, post_delete], sender=TherapyPage)
-def _forget_page(instance: TherapyPage, **kwargs: object) -> None:
-    cache.delete_many([_PAGE_KEY.format(slug=instance.slug, language=lang) for lang in ("en", "es")])
+@receiver(m2m_changed, sender=Physician.offices.through)
+def _public_content_changed(**kwargs: object) -> None:
+    bump_content_version()

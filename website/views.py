@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import AuditEvent, Role, User
 from accounts.services import audit_record
 from website import queries, services
+from website.caching import public_page
 from website.forms import ContactForm, SelfCheckForm
 from website.models import Inquiry, TherapyPage
 from website.selfcheck import self_check
@@ -29,11 +30,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "website/home.html")
 
 
 @require_http_methods(["GET", "POST"])
+@public_page
 def stem_cells(request: HttpRequest) -> HttpResponse:
     page = queries.therapy_page(slug=TherapyPage.Slug.STEM_CELLS, language=get_language())
     if page is None:
@@ -49,6 +52,7 @@ def stem_cells(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def prp(request: HttpRequest) -> HttpResponse:
     page = queries.therapy_page(slug=TherapyPage.Slug.PRP, language=get_language())
     if page is None:
@@ -57,6 +61,7 @@ def prp(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def office(request: HttpRequest, slug: str) -> HttpResponse:
     offices = queries.practice_info().offices
     match = next((o for o in offices if o.slug == slug), None)
@@ -66,6 +71,7 @@ def office(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@public_page
 def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ContactForm(request.POST)
