@@ -232,3 +232,26 @@ def test_screenshots_of_every_public_page(page: Any, site: str, prefix: str, wid
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         name = path.strip("/").replace("/", "-") or "home"
         screenshot(page, f"{name}-{lang}-{width}")
+
+
+def test_the_front_desk_reads_an_inquiry_and_marks_it_answered(page: Any, site: str) -> None:
+    from accounts.models import Role, User
+
+    User.objects.create_user("fran", password="fran-password-1", role=Role.FRONT_DESK, is_staff=True)
+    Inquiry.objects.create(name="Rosa Díaz", email="rosa@example.com", message="Is there parking?", client_key="k")
+    page.goto(site + "/staff/inquiries/")
+    assert page.url == site + "/accounts/sign-in/?next=/staff/inquiries/"
+    page.fill("#id_username", "fran")
+    page.fill("#id_password", "fran-password-1")
+    page.click("button[type=submit]")
+    assert page.url == site + "/staff/inquiries/"
+    assert axe_violations(page) == []
+    screenshot(page, "staff-inbox-en-1280")
+    page.click("text=Rosa Díaz >> xpath=ancestor::tr//a")
+    assert page.locator("h1").inner_text() == "Inquiry from Rosa Díaz"
+    assert axe_violations(page) == []
+    page.click("button[value=answered]")
+    assert page.locator(".flash").inner_text() == "Marked as answered."
+    assert page.locator("tbody").inner_text() == "No inquiries here."
+    page.get_by_role("link", name="Answered", exact=True).click()
+    assert "Rosa Díaz" in page.locator("tbody").inner_text()
