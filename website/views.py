@@ -47,7 +47,7 @@ def stem_cells(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "website/stem_cells.html",
-        {"page": page, "selfcheck_form": form, "outcome": outcome, "show_notice": True},
+        {"page": page, "selfcheck_form": form, "outcome": outcome},
     )
 
 
@@ -57,7 +57,7 @@ def prp(request: HttpRequest) -> HttpResponse:
     page = queries.therapy_page(slug=TherapyPage.Slug.PRP, language=get_language())
     if page is None:
         raise Http404
-    return render(request, "website/prp.html", {"page": page, "show_notice": True})
+    return render(request, "website/prp.html", {"page": page})
 
 
 @require_GET
@@ -139,26 +139,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def inquiry_detail(request: HttpRequest, uuid: str) -> HttpResponse:
+def _get_inquiry_for_user(request: HttpRequest, uuid: str, action: str) -> Inquiry:
+    """The one way a view reaches an inquiry: role check, lookup, audit row."""
     _staff_can_read_inbox(request)
     inquiry = get_object_or_404(Inquiry.objects.select_related("preferred_office"), uuid=uuid)
     audit_record(
-        actor=request.user,
-        action=AuditEvent.Action.VIEW,
-        object_type="inquiry",
-        object_ref=str(inquiry.uuid),
-        request=request,
+        actor=request.user, action=action, object_type="inquiry", object_ref=str(inquiry.uuid), request=request
     )
+    return inquiry
+
+
+@login_required
+@require_GET
+def inquiry_detail(request: HttpRequest, uuid: str) -> HttpResponse:
+    inquiry = _get_inquiry_for_user(request, uuid, AuditEvent.Action.VIEW)
     return render(request, "website/inquiry_detail.html", {"inquiry": inquiry, "statuses": Inquiry.Status.choices})
 
 
 @login_required
 @require_POST
 def inquiry_status(request: HttpRequest, uuid: str) -> HttpResponse:
-    _staff_can_read_inbox(request)
-    inquiry = get_object_or_404(Inquiry, uuid=uuid)
+    inquiry = _get_inquiry_for_user(request, uuid, AuditEvent.Action.CHANGE)
     status = request.POST.get("status", "")
     if status not in Inquiry.Status.values:
         messages.error(request, _("Choose new, answered or archived."))

@@ -68,6 +68,9 @@ def test_it_marks_an_inquiry_answered_and_records_who(client: Client, alice: Any
     assert response["Location"] == "/staff/inquiries/?status=new"
     inquiry.refresh_from_db()
     assert (inquiry.status, inquiry.status_changed_by) == (Inquiry.Status.ANSWERED, alice)
+    assert list(AuditEvent.objects.filter(object_type="inquiry").values_list("action", "object_ref")) == [
+        ("change", str(inquiry.uuid))
+    ]
 
 
 def test_it_refuses_an_unknown_status(client: Client, alice: Any) -> None:
