@@ -30,6 +30,7 @@ migrate: $(VENV)/.run-installed
 
 demo: migrate
 	$(PY) manage.py load_demo_practice
+	$(PY) manage.py load_demo_schedule
 
 run: demo static
 	@echo ""

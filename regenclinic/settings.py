@@ -48,6 +48,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     "accounts",
     "website",
+    "scheduling",
+    "patients",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,0 +1,88 @@
+"""Staff edit providers, rooms, hours, types and rules here; appointments are written through the services."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from scheduling.models import (
+    Appointment,
+    AppointmentType,
+    BookingRules,
+    CallbackRequest,
+    Provider,
+    Room,
+    ScheduleException,
+    WorkingHours,
+)
+
+
+class WorkingHoursInline(admin.TabularInline[WorkingHours, Provider]):
+    model = WorkingHours
+    extra = 0
+
+
+@admin.register(Provider)
+class ProviderAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "user", "is_active"]
+    list_filter = ["kind", "is_active"]
+    inlines = [WorkingHoursInline]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin[Room]):
+    list_display = ["name", "office", "kind", "is_active"]
+    list_filter = ["office", "kind"]
+
+
+@admin.register(ScheduleException)
+class ScheduleExceptionAdmin(admin.ModelAdmin[ScheduleException]):
+    list_display = ["starts_at", "ends_at", "kind", "provider", "office", "room"]
+    list_filter = ["kind", "office"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: ScheduleException, form: object, change: bool) -> None:
+        if not change and request.user.is_authenticated:
+            obj.created_by_id = request.user.pk
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
+    list_display = ["name", "duration_minutes", "buffer_after_minutes", "bookable_online", "room_kind", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(BookingRules)
+class BookingRulesAdmin(admin.ModelAdmin[BookingRules]):
+    list_display = ["practice", "min_notice_hours", "horizon_days", "cancel_cutoff_hours", "slot_step_minutes"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not BookingRules.objects.exists()
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(SimpleHistoryAdmin):
+    """Read-only: bookings go through the services so that every rule applies."""
+
+    list_display = ["starts_at", "office", "provider", "appointment_type", "status", "source"]
+    list_filter = ["office", "provider", "status", "source"]
+    date_hierarchy = "starts_at"
+    search_fields = ["uuid"]
+    raw_id_fields = ["patient"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(admin.ModelAdmin[CallbackRequest]):
+    list_display = ["created_at", "name", "phone", "office", "handled"]
+    list_filter = ["handled", "office"]
+    readonly_fields = ["uuid", "created_at", "handled_at", "handled_by"]
