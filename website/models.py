@@ -1,7 +1,6 @@
 """The practice as the public meets it: identity, offices, pages, inquiries."""
 
 import uuid
-from datetime import time
 from typing import Any
 
 from django.conf import settings
@@ -104,8 +103,8 @@ class OfficeHours(models.Model):
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    opens = models.TimeField(default=time(9))
-    closes = models.TimeField(default=time(17))
+    opens = models.TimeField()
+    closes = models.TimeField()
 
     class Meta:
         ordering = ["office", "weekday", "opens"]
