@@ -116,8 +116,9 @@ else:
                 "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"),
             },
             # Tests use a file, not :memory:, so live-server threads get their
-            # own connections and meet the same locking as production.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # own connections and meet the same locking as production; one file
+            # per test run, so two runs on one checkout never share a database.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

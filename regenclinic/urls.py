@@ -15,6 +15,7 @@ urlpatterns = [
 # English at /, Spanish at /es/.
 urlpatterns += i18n_patterns(
     path("accounts/", include("accounts.urls")),
+    path("book/", include("scheduling.urls")),
     path("", include("website.urls")),
     prefix_default_language=False,
 )
