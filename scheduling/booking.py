@@ -5,7 +5,7 @@ email hook commit together or not at all, and email goes out only after commit.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -15,6 +15,10 @@ from patients.models import Patient
 from scheduling import emails, services
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentType, CallbackRequest, Provider
 from website.models import Office
+
+# A second submission of the same form is recognised only this soon after the first:
+# later, knowing someone's name, email and birth date must not reveal their booking.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +64,10 @@ def patient_find_or_create(*, identity: Identity, language: str) -> Patient:
 def appointment_booked_for(
     *, identity: Identity, office: Office, provider: Provider, starts_at: datetime
 ) -> Appointment | None:
-    """The active appointment this person already holds at this slot (a form sent twice), if any."""
+    """The active appointment this person booked online at this slot moments ago (a form sent twice), if any."""
     found: QuerySet[Appointment] = Appointment.objects.filter(
+        source=Appointment.Source.ONLINE,
+        created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
         patient__email__iexact=identity.email,
         patient__date_of_birth=identity.date_of_birth,
         patient__last_name__iexact=identity.last_name,

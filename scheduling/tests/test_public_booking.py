@@ -334,6 +334,23 @@ def test_sending_the_form_twice_shows_the_same_confirmation_and_books_once(
     assert len(mail.outbox) == 1
 
 
+def test_the_same_details_sent_later_do_not_reveal_the_booking(
+    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+) -> None:
+    slot = offered(client)[0].value
+    with django_capture_on_commit_callbacks(execute=True):
+        post_details(client, slot)
+    # Someone who knows the patient's name, email and birth date tries the slot an hour later.
+    Appointment.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    later = post_details(client, slot)
+    body = later.content.decode()
+    assert later.status_code == 409
+    assert "Sorry, that time was just taken. Here are the nearest free times:" in body
+    assert "/book/manage/" not in body
+    assert Appointment.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
 def test_booking_rejects_a_slot_taken_a_moment_ago_and_offers_the_nearest_times_keeping_what_was_typed(
     client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
 ) -> None:
