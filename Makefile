@@ -30,17 +30,23 @@ migrate: $(VENV)/.run-installed
 
 demo: migrate
 	$(PY) manage.py load_demo_practice
-	$(PY) manage.py load_demo_schedule
+	$(PY) manage.py load_demo_schedule --with-appointments
 
 run: demo static
 	@echo ""
 	@echo "RegenClinic demo practice on http://$(HOST):$(PORT)/  (Spanish: http://$(HOST):$(PORT)/es/)"
 	@echo "Staff sign-in at http://$(HOST):$(PORT)/accounts/sign-in/ with password demo-practice-2026 and user:"
 	@echo "  frontdesk (front desk)   drlee (physician)   manager (practice manager, admin)"
-	@echo "Emails the demo sends are written to var/mail/. Stop with Ctrl-C."
+	@echo "Emails the demo sends (reminders too, by the worker) are written to var/mail/. Stop with Ctrl-C."
 	@echo ""
+	@# The worker (reminders, inquiry notices) runs beside gunicorn. When either stops, or this shell
+	@# gets Ctrl-C or a TERM, the EXIT trap stops both and waits for them; --exit-with-parent stops
+	@# the worker even if this shell is killed outright. Nothing is left running.
 	@# %(U)s is the path without its query string: query strings never reach the log.
-	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --access-logformat '%(t)s %(m)s %(U)s %(s)s %(b)s %(L)ss'
+	@$(PY) manage.py run_worker --exit-with-parent & worker=$$!; \
+	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --access-logformat '%(t)s %(m)s %(U)s %(s)s %(b)s %(L)ss' & web=$$!; \
+	trap 'kill $$web $$worker 2>/dev/null; wait' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	wait -n $$web $$worker
 
 # Debian's chromium for the browser tests; installed once, never a browser download.
 browser-deps:

@@ -10,6 +10,7 @@ from scheduling.models import (
     BookingRules,
     CallbackRequest,
     Provider,
+    Reminder,
     Room,
     ScheduleException,
     WorkingHours,
@@ -55,7 +56,14 @@ class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
 
 @admin.register(BookingRules)
 class BookingRulesAdmin(admin.ModelAdmin[BookingRules]):
-    list_display = ["practice", "min_notice_hours", "horizon_days", "cancel_cutoff_hours", "slot_step_minutes"]
+    list_display = [
+        "practice",
+        "min_notice_hours",
+        "horizon_days",
+        "cancel_cutoff_hours",
+        "slot_step_minutes",
+        "reminder_hours",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not BookingRules.objects.exists()
@@ -86,3 +94,21 @@ class CallbackRequestAdmin(admin.ModelAdmin[CallbackRequest]):
     list_display = ["created_at", "name", "phone", "office", "handled"]
     list_filter = ["handled", "office"]
     readonly_fields = ["uuid", "created_at", "handled_at", "handled_by"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin[Reminder]):
+    """Read-only: what the worker sent, is retrying or skipped. Rows are written by scheduling.reminders."""
+
+    list_display = ["due_at", "status", "skip_reason", "offset_minutes", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "skip_reason"]
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -239,6 +239,18 @@ class BookingRules(models.Model):
         default=24, help_text="Patients cannot cancel or move an appointment online closer to it than this."
     )
     slot_step_minutes = models.PositiveSmallIntegerField(default=15, help_text="Offered times start on this grid.")
+    reminder_hours = models.CharField(
+        max_length=60,
+        default="48,2",
+        blank=True,
+        help_text="When reminder emails go out, in whole hours before the appointment, separated by commas "
+        "(e.g. '48,2': two days and two hours before). Empty: no reminders.",
+    )
+    reminder_grace_minutes = models.PositiveSmallIntegerField(
+        default=60,
+        help_text="A reminder that could not go out at its time (worker stopped, mail server down) is still "
+        "sent up to this long after; later, it is skipped rather than sent at a misleading moment.",
+    )
 
     class Meta:
         verbose_name = "booking rules"
@@ -249,6 +261,14 @@ class BookingRules(models.Model):
 
     def __str__(self) -> str:
         return f"Booking rules of {self.practice}"
+
+    def clean(self) -> None:
+        try:
+            hours = parse_reminder_hours(self.reminder_hours)
+        except ValidationError as error:
+            raise ValidationError({"reminder_hours": error.messages}) from None
+        # Stored in one spelling (largest first), so the admin shows what the worker reads.
+        self.reminder_hours = ",".join(str(hour) for hour in hours)
 
     @classmethod
     def current(cls) -> "BookingRules":
@@ -270,6 +290,43 @@ class BookingRules(models.Model):
     @property
     def slot_step(self) -> timedelta:
         return timedelta(minutes=self.slot_step_minutes)
+
+    @property
+    def reminder_offsets(self) -> list[timedelta]:
+        """How long before an appointment each reminder is due, largest first; unreadable text gives none."""
+        try:
+            return [timedelta(hours=hour) for hour in parse_reminder_hours(self.reminder_hours)]
+        except ValidationError:
+            return []
+
+    @property
+    def reminder_grace(self) -> timedelta:
+        return timedelta(minutes=self.reminder_grace_minutes)
+
+
+# Reminders further ahead than the longest booking horizon would never be due.
+MAX_REMINDER_HOURS = 24 * 90
+
+
+def parse_reminder_hours(text: str) -> list[int]:
+    """'48, 2' -> [48, 2]: whole hours before an appointment, largest first, each once.
+
+    Raises a ValidationError written for the staff member who typed `text`.
+    """
+    hours: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= MAX_REMINDER_HOURS:
+            raise ValidationError(
+                _("“%(value)s” is not a number of hours from 1 to %(max)s. Write whole hours separated by commas.")
+                % {"value": part, "max": MAX_REMINDER_HOURS}
+            )
+        if int(part) in hours:
+            raise ValidationError(_("%(value)s hours is listed twice.") % {"value": part})
+        hours.append(int(part))
+    return sorted(hours, reverse=True)
 
 
 class AreaOfConcern(models.TextChoices):
@@ -401,3 +458,57 @@ class CallbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Call back {self.name} ({self.office}) {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Reminder(models.Model):
+    """One reminder email of one appointment, for one offset and one start time: the claim that sends it once.
+
+    A worker inserts the row (status SENDING) in its own transaction before it sends;
+    the unique constraint lets exactly one of several workers do so, and the one that
+    did sends after the commit, then records SENT or FAILED. A FAILED row is claimed
+    again (a conditional update from FAILED to SENDING) and retried until its grace
+    window closes. `starts_at` is the appointment's start the reminder is about, so a
+    moved appointment gets fresh rows and the old ones are never sent. A reminder that
+    is due too late to be useful is recorded SKIPPED the same way, so none is silently
+    lost. A row left SENDING means a worker stopped mid-send: whether the email left is
+    unknown, so it is never sent again automatically (at most once beats twice).
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will be retried")
+        SKIPPED = "skipped", _("Skipped")
+
+    class SkipReason(models.TextChoices):
+        TOO_LATE = "too_late", _("Its time passed longer ago than the grace window")
+        CHANGED = "changed", _("The appointment was cancelled or moved, or lost its email address")
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    offset_minutes = models.PositiveIntegerField(help_text="How long before the appointment it is due.")
+    starts_at = models.DateTimeField(help_text="The appointment's start this reminder is about.")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    skip_reason = models.CharField(max_length=10, choices=SkipReason.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The kind of the last sending error (never its text, which may name the patient).",
+    )
+    claimed_at = models.DateTimeField(help_text="When a worker last took it to send.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a failed one is tried again.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "offset_minutes", "starts_at"], name="reminder_once_per_offset_and_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.pk} ({self.get_status_display()}), due {self.due_at:%Y-%m-%d %H:%M} UTC"

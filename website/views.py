@@ -12,15 +12,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import AuditEvent, Role, User
+from accounts.models import AuditEvent, User
+from accounts.permissions import can_read_inbox, can_use_calendar
 from accounts.services import audit_record
 from website import queries, services
 from website.caching import public_page
 from website.forms import ContactForm, SelfCheckForm
 from website.models import Inquiry, TherapyPage
 from website.selfcheck import self_check
-
-INBOX_ROLES = {Role.FRONT_DESK, Role.MANAGER}
 
 
 @require_GET
@@ -110,15 +109,19 @@ def contact_thanks(request: HttpRequest) -> HttpResponse:
 
 def _staff_can_read_inbox(request: HttpRequest) -> None:
     """The inbox is for the front desk and the manager; anyone else meets a 404."""
-    user = request.user
-    if not (user.is_superuser or getattr(user, "role", None) in INBOX_ROLES):
+    if not can_read_inbox(request.user):
         raise Http404
 
 
 @login_required
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return redirect("website:inbox")
+    """Where sign-in lands: the calendar for those who use it, else the inbox, else a plain page."""
+    if can_use_calendar(request.user):
+        return redirect("scheduling:staff_calendar")
+    if can_read_inbox(request.user):
+        return redirect("website:inbox")
+    return render(request, "website/staff_home.html")
 
 
 @login_required

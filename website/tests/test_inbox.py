@@ -98,3 +98,37 @@ def test_reading_an_inquiry_leaves_one_audit_row(client: Client, alice: Any) -> 
 def test_an_unknown_inquiry_is_a_404(client: Client, alice: Any) -> None:
     client.force_login(alice)
     assert client.get("/staff/inquiries/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("persona", "landing"),
+    [("alice", "/staff/calendar/"), ("bob", "/staff/calendar/")],
+)
+def test_sign_in_lands_each_role_on_a_page_it_may_open(
+    client: Client, persona: str, landing: str, request: pytest.FixtureRequest
+) -> None:
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"] == landing
+    assert client.get(landing).status_code == 200
+
+
+def test_a_role_without_staff_pages_yet_gets_a_plain_page_and_no_dead_links(client: Client, charlie: Any) -> None:
+    client.force_login(charlie)
+    response = client.get("/staff/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "There is nothing here for your role yet" in body
+    assert 'href="/staff/inquiries/' not in body
+    assert 'href="/staff/calendar/"' not in body
+
+
+def test_the_staff_bar_offers_only_what_the_role_may_open(client: Client, alice: Any, bob: Any) -> None:
+    client.force_login(bob)
+    body = client.get("/staff/calendar/").content.decode()
+    assert 'href="/staff/calendar/"' in body
+    assert ">Inquiries</a>" not in body
+    client.force_login(alice)
+    body = client.get("/staff/calendar/").content.decode()
+    assert ">Inquiries</a>" in body

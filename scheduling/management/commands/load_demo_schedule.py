@@ -1,13 +1,34 @@
-"""Load the demo schedule on top of the demo practice: providers, hours, rooms, visit types, rules. Idempotent."""
+"""Load the demo schedule on top of the demo practice: providers, hours, rooms, visit types, rules. Idempotent.
 
-from datetime import time
+With `--with-appointments` (what `make demo` runs), also a lived-in calendar: this week's
+and next week's appointments for obviously fictional patients, and a few call-back
+requests, booked through the same services as the staff calendar.
+"""
+
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
-from scheduling.models import AppointmentType, BookingRules, Provider, Room, RoomKind, Weekday, WorkingHours
+from patients.models import Patient
+from scheduling import services
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    BookingRules,
+    CallbackRequest,
+    Provider,
+    Room,
+    RoomKind,
+    Weekday,
+    WorkingHours,
+)
 from website.models import Office, Practice
 
 DAY_HOURS = (time(8, 30), time(17))
@@ -20,8 +41,45 @@ APPOINTMENT_TYPES = [
 ]
 
 
+# Obviously fictional people: "Example", "Sample" and "Placeholder" names, example.com, 555-01xx.
+DEMO_PATIENTS = [
+    ("Ada", "Example", date(1951, 4, 2)),
+    ("Bruno", "Sample", date(1962, 9, 18)),
+    ("Carmen", "Placeholder", date(1958, 1, 27)),
+    ("Dev", "Example", date(1970, 6, 5)),
+    ("Elena", "Sample", date(1966, 11, 30)),
+    ("Frank", "Placeholder", date(1949, 3, 14)),
+    ("Grace", "Example", date(1975, 8, 21)),
+    ("Hugo", "Sample", date(1981, 12, 9)),
+    ("Irene", "Placeholder", date(1957, 5, 16)),
+    ("Jorge", "Example", date(1963, 10, 3)),
+]
+# Each weekday: (provider, local start, appointment type slug). The office follows the provider's hours.
+DEMO_DAY = [
+    ("physician", time(9), "new-patient-consultation"),
+    ("physician", time(10), "procedure-visit"),
+    ("physician", time(14), "follow-up"),
+    ("physician", time(15), "prp-visit"),
+    ("pa", time(9), "follow-up"),
+    ("pa", time(10, 30), "new-patient-consultation"),
+    ("pa", time(13, 30), "prp-visit"),
+]
+DEMO_CALLBACKS = [
+    ("los-angeles", "Olga Example", "(310) 555-0142", "Weekday mornings"),
+    ("encino", "Pablo Sample", "(818) 555-0177", "Tuesday after 3 p.m."),
+    ("los-angeles", "Quinn Placeholder", "(310) 555-0163", ""),
+]
+
+
 class Command(BaseCommand):
     help = "Create the demo schedule (run after load_demo_practice). Leaves existing records alone."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--with-appointments",
+            action="store_true",
+            help="Also book demo appointments this week and next (when none lie ahead) and add demo call-backs.",
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -81,6 +139,80 @@ class Command(BaseCommand):
             f"load_demo_schedule: {int(physician_added) + int(pa_added)} provider(s), {hours_added} block(s) of hours, "
             f"{rooms_added} room(s), {types_added} appointment type(s), {int(rules_added)} set of booking rules added"
         )
+        if options["with_appointments"]:
+            booked = self._appointments(providers={"physician": physician, "pa": pa})
+            callbacks = self._callbacks(offices)
+            self.stdout.write(
+                f"load_demo_schedule: {booked} demo appointment(s), {callbacks} call-back request(s) added"
+            )
+
+    def _appointments(self, *, providers: dict[str, Provider]) -> int:
+        """This week's and next week's demo appointments, unless some already lie ahead. Returns how many."""
+        patients = [
+            Patient.objects.get_or_create(
+                first_name=first,
+                last_name=last,
+                date_of_birth=born,
+                defaults={"email": f"{first}.{last}@example.com".lower(), "phone": f"(310) 555-01{n:02d}"},
+            )[0]
+            for n, (first, last, born) in enumerate(DEMO_PATIENTS)
+        ]
+        now = timezone.now()
+        if Appointment.objects.filter(patient__in=patients, starts_at__gte=now, status__in=ACTIVE_STATUSES).exists():
+            return 0
+        types = {t.slug: t for t in AppointmentType.objects.all()}
+        by = User.objects.filter(username="frontdesk").first()
+        zone = ZoneInfo("America/Los_Angeles")
+        today = now.astimezone(zone).date()
+        monday = today - timedelta(days=today.weekday())
+        # Booked as if from the start of this week, so the week's earlier days fill in too;
+        # every other rule (hours, overlaps, rooms, the patient) applies as usual.
+        as_of = datetime.combine(monday, time(), tzinfo=zone)
+        booked = planned = 0
+        for offset in range(12):
+            day = monday + timedelta(days=offset)
+            for key, at, slug in DEMO_DAY:
+                planned += 1
+                provider = providers[key]
+                hours = WorkingHours.objects.filter(provider=provider, weekday=day.weekday()).select_related("office")
+                block = hours.first()
+                if block is None or slug not in types:
+                    continue
+                try:
+                    appointment = services.appointment_book(
+                        office=block.office,
+                        provider=provider,
+                        appointment_type=types[slug],
+                        starts_at=datetime.combine(day, at, tzinfo=zone),
+                        patient=patients[planned % len(patients)],
+                        source=Appointment.Source.STAFF,
+                        by=by,
+                        now=as_of,
+                    )
+                except services.BookingError:
+                    continue
+                booked += 1
+                self._settle(appointment, now=now, n=booked, by=by)
+        return booked
+
+    def _settle(self, appointment: Appointment, *, now: datetime, n: int, by: User | None) -> None:
+        """Past visits completed (one in seven a no-show); one under way checked in."""
+        if appointment.ends_at <= now:
+            status = AppointmentStatus.NO_SHOW if n % 7 == 0 else AppointmentStatus.COMPLETED
+        elif appointment.starts_at <= now:
+            status = AppointmentStatus.CHECKED_IN
+        else:
+            return
+        services.appointment_set_status(appointment=appointment, status=status, by=by)
+
+    def _callbacks(self, offices: dict[str, Office]) -> int:
+        if CallbackRequest.objects.exists():
+            return 0
+        for slug, name, phone, preferred in DEMO_CALLBACKS:
+            request = CallbackRequest(office=offices[slug], name=name, phone=phone, preferred_times=preferred)
+            request.full_clean()
+            request.save()
+        return len(DEMO_CALLBACKS)
 
     def _physician(self) -> tuple[Provider, bool]:
         """Dr. Lee: linked to the demo login `drlee` when there is one."""
