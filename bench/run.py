@@ -4,7 +4,8 @@
 
 Figures come from two places: this file measures the served site (gunicorn +
 wrk on this machine, a throwaway SQLite database, the demo practice), and every
-`bench/bench_*.py` module with a `run()` adds its own in-process figures.
+`bench/bench_*.py` module with a `run()` adds its own figures (bench_booking.py
+serves sites of its own with `served_site`).
 Progress goes to stderr; stdout carries only the figures.
 """
 
@@ -51,19 +52,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_env(var_dir: Path) -> dict[str, str]:
+def app_env(var_dir: Path, database_url: str = "") -> dict[str, str]:
+    """The app's environment: SQLite in `var_dir`, or the database `database_url` names."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(VAR_DIR=str(var_dir), SQLITE_PATH=str(var_dir / "bench.sqlite3"), ALLOWED_HOSTS="127.0.0.1")
+    if database_url:
+        env["DATABASE_URL"] = database_url
     return env
 
 
 @contextmanager
-def served_site(var_dir: Path) -> Iterator[tuple[str, int]]:
-    """gunicorn with 2 sync workers on the demo practice; yields (base URL, master pid)."""
-    env = app_env(var_dir)
-    for command in (["migrate", "--noinput", "-v0"], ["load_demo_practice", "--no-staff"]):
+def served_site(
+    var_dir: Path,
+    *,
+    database_url: str = "",
+    setup: tuple[tuple[str, ...], ...] = (),
+    threads: int = 1,
+    log: Path | None = None,
+) -> Iterator[tuple[str, int]]:
+    """gunicorn with 2 workers on the demo practice; yields (base URL, master pid).
+
+    The workers are sync ones, as in production, unless `threads` > 1 (then each serves
+    that many requests at once). `setup` adds management commands to run first; `log`
+    takes the server's output instead of stderr.
+    """
+    env = app_env(var_dir, database_url)
+    for command in (("migrate", "--noinput", "-v0"), ("load_demo_practice", "--no-staff"), *setup):
         subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
+    output = log.open("w") if log else None  # closed when the server stops
     server = subprocess.Popen(
         [
             PY,
@@ -72,6 +89,8 @@ def served_site(var_dir: Path) -> Iterator[tuple[str, int]]:
             "regenclinic.wsgi",
             "--workers",
             "2",
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -80,6 +99,8 @@ def served_site(var_dir: Path) -> Iterator[tuple[str, int]]:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
     )
     try:
         deadline = time.monotonic() + 30
@@ -97,6 +118,8 @@ def served_site(var_dir: Path) -> Iterator[tuple[str, int]]:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        if output:
+            output.close()
 
 
 def fetch(url: str, encoding: str = "identity") -> tuple[int, bytes]:

@@ -5,18 +5,26 @@ the number of providers (the booking rules, the hours, the exceptions, the activ
 appointments and, for types that need one, the rooms), then sweeps the calendar in
 Python. It applies the same rules as `services.appointment_book`, so every slot it
 offers can be booked unless someone else takes it first.
+
+The sweep works in whole seconds since 1970 and packs each free (start, provider) pair
+into one integer, so that ninety days of six providers cost a few thousand integers and
+one sort; `Slot` values (with their datetimes) are built at the end, and only for what
+the caller returns (`next_free_days` builds the days it shows, not the whole horizon).
 """
 
-import math
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import repeat
-from typing import Any
+from itertools import accumulate, groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Func, IntegerField, Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 
 from scheduling.models import (
@@ -33,10 +41,18 @@ from website.models import Office
 
 Source = Appointment.Source
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY = timedelta(days=1)
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """A time at which `appointment_type` can be booked with one provider at one office."""
+
+class Slot(NamedTuple):
+    """A time at which `appointment_type` can be booked with one provider at one office.
+
+    A named tuple rather than a dataclass: a search returns thousands, and a tuple is the
+    cheapest immutable value Python builds.
+    """
 
     starts_at: datetime
     ends_at: datetime
@@ -69,7 +85,7 @@ def free_slots(
     Starts fall on the practice's slot grid, counted from the start of each block of hours.
     """
     now = now or timezone.now()
-    return _search(
+    found = _search(
         office=office,
         appointment_type=appointment_type,
         start_date=start_date,
@@ -79,6 +95,7 @@ def free_slots(
         source=source,
         rules=BookingRules.current(),
     )
+    return found.slots(found.codes)
 
 
 def next_free_days(
@@ -97,7 +114,7 @@ def next_free_days(
     zone = ZoneInfo(office.time_zone)
     start_date = start_date or now.astimezone(zone).date()
     end_date = (now + rules.horizon).astimezone(zone).date()
-    slots = _search(
+    found = _search(
         office=office,
         appointment_type=appointment_type,
         start_date=start_date,
@@ -107,13 +124,19 @@ def next_free_days(
         source=source,
         rules=rules,
     )
-    by_day: dict[date, list[Slot]] = defaultdict(list)
-    for slot in slots:
-        day = slot.starts_at.astimezone(zone).date()
-        if day not in by_day and len(by_day) == days:
-            break
-        by_day[day].append(slot)
-    return [FreeDay(day=day, slots=tuple(day_slots)) for day, day_slots in by_day.items()]
+    by_day: list[tuple[date, list[int]]] = []
+    next_midnight = -1  # the start of the local day after the one being filled
+    width = found.width
+    for code in found.codes:
+        start = code // width
+        if start >= next_midnight:
+            if len(by_day) == days:
+                break
+            day = datetime.fromtimestamp(start, zone).date()
+            next_midnight = int(datetime.combine(day + _DAY, time(), tzinfo=zone).timestamp())
+            by_day.append((day, []))
+        by_day[-1][1].append(code)
+    return [FreeDay(day=day, slots=tuple(found.slots(codes))) for day, codes in by_day]
 
 
 def nearest_free_slots(
@@ -133,7 +156,7 @@ def nearest_free_slots(
     now = now or timezone.now()
     zone = ZoneInfo(office.time_zone)
     local = around.astimezone(zone).date()
-    slots = _search(
+    found = _search(
         office=office,
         appointment_type=appointment_type,
         start_date=local - timedelta(days=7),
@@ -143,8 +166,44 @@ def nearest_free_slots(
         source=source,
         rules=BookingRules.current(),
     )
-    nearest = sorted(slots, key=lambda slot: (abs(slot.starts_at - around), slot.starts_at, slot.provider_id))[:n]
-    return sorted(nearest, key=lambda slot: (slot.starts_at, slot.provider_id))
+    # Distances in whole microseconds, so that ties break exactly as datetimes would.
+    around_us = (around - _EPOCH) // _MICROSECOND
+    width = found.width
+    nearest = sorted(found.codes, key=lambda code: (abs(code // width * 1_000_000 - around_us), code))[:n]
+    return found.slots(sorted(nearest))
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The free starts of one search, each packed into one integer: `start * width + provider index`.
+
+    Providers are indexed in id order, so sorting the codes sorts by (time, provider id).
+    """
+
+    codes: list[int]
+    width: int
+    provider_ids: list[int]
+    office_id: int
+    duration: timedelta
+
+    def slots(self, codes: Iterable[int]) -> list[Slot]:
+        """The `Slot` of each code, in the order given."""
+        new = tuple.__new__
+        width, provider_ids, office_id, duration = self.width, self.provider_ids, self.office_id, self.duration
+        slots = []
+        last = -1
+        starts_at = ends_at = _EPOCH
+        for code in codes:
+            start, index = divmod(code, width)
+            if start != last:  # providers free at the same time share one pair of datetimes
+                last = start
+                starts_at = datetime.fromtimestamp(start, UTC)
+                ends_at = starts_at + duration
+            slots.append(new(Slot, (starts_at, ends_at, provider_ids[index], office_id)))
+        return slots
+
+
+_NOTHING = _Found(codes=[], width=1, provider_ids=[], office_id=0, duration=timedelta())
 
 
 class _Epoch(Func):
@@ -169,47 +228,101 @@ class _Epoch(Func):
         return []
 
 
+_second = itemgetter(1)
+_third = itemgetter(2)
+
+
+def _rows(query: QuerySet[Any, Any]) -> list[Any]:
+    """All rows of a values_list query in one fetch (Django reads them a hundred at a time)."""
+    try:
+        sql, params = query.query.get_compiler(using=query.db).as_sql()
+    except EmptyResultSet:
+        return []
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 class _Busy:
-    """Disjoint, sorted busy intervals of one provider or room, in seconds since 1970."""
+    """The busy intervals of one provider or room, in whole seconds since 1970.
+
+    Kept sorted by start, with `ends` holding the running maximum of the ends: the
+    intervals need no merging, yet `ends` is sorted, so bisect finds the first interval
+    that reaches past a moment, and each gap runs from `ends[i - 1]` to `starts[i]`.
+    """
 
     __slots__ = ("ends", "starts")
 
-    def __init__(self, intervals: list[tuple[float, float]]) -> None:
-        self.starts: list[float] = []
-        self.ends: list[float] = []
-        for start, end in sorted(intervals):
-            if self.ends and start <= self.ends[-1]:
-                self.ends[-1] = max(self.ends[-1], end)
-            else:
-                self.starts.append(start)
-                self.ends.append(end)
+    def __init__(self, rows: list[tuple[int, int, int]]) -> None:
+        """From (owner id, start, end) rows sorted by start."""
+        self.starts = list(map(_second, rows))
+        self.ends = list(accumulate(map(_third, rows), max))
 
-    def is_free(self, start: float, end: float) -> bool:
-        # The first interval ending after `start` must begin at or after `end` (half-open ranges).
+    def is_free(self, start: int, end: int) -> bool:
+        # The first interval reaching past `start` must begin at or after `end` (half-open ranges).
         i = bisect_right(self.ends, start)
         return i == len(self.starts) or self.starts[i] >= end
 
-    def free_starts(self, *, origin: int, step: int, lowest: float, highest: float, length: int) -> list[int]:
-        """Every `origin + k * step` in [lowest, highest] whose [s, s + length) touches no busy interval.
+    def free_starts(
+        self, *, origin: int, step: int, lowest: int, highest: int, length: int, width: int = 1, index: int = 0
+    ) -> list[int]:
+        """Every `s = origin + k * step` in [lowest, highest] whose [s, s + length) touches no busy interval.
 
-        Walks the gaps between busy intervals instead of testing each grid point.
+        Each is returned packed as `s * width + index`. Walks the gaps between busy
+        intervals instead of testing each grid point.
         """
         found: list[int] = []
-        count = len(self.starts)
-        i = bisect_right(self.ends, lowest)
+        if lowest > highest:
+            return found
+        starts, ends = self.starts, self.ends
+        count = len(starts)
+        i = bisect_right(ends, lowest)
         gap_start = lowest
-        while gap_start <= highest:
-            gap_end = self.starts[i] if i < count else math.inf
-            top = min(highest, gap_end - length)
+        packed_step = step * width
+        while True:
+            if i < count:
+                top = starts[i] - length
+                if top > highest:
+                    top = highest
+            else:
+                top = highest
             if top >= gap_start:
-                first = origin + math.ceil((gap_start - origin) / step) * step
-                last = origin + math.floor((top - origin) / step) * step
-                found.extend(range(first, last + 1, step))
+                first = origin - (origin - gap_start) // step * step  # the first grid point >= gap_start
+                last = origin + (top - origin) // step * step
+                if first <= last:
+                    found.extend(range(first * width + index, last * width + index + 1, packed_step))
             if i >= count:
                 break
-            gap_start = max(gap_start, self.ends[i])
+            if ends[i] > gap_start:
+                gap_start = ends[i]
+                if gap_start > highest:
+                    break
             i += 1
         return found
+
+
+def _day_blocks(
+    day: date, blocks: list[tuple[int, int, int, time, time]], zone: ZoneInfo
+) -> list[tuple[int, int, int]]:
+    """(provider index, start, end) in seconds since 1970 of each block of hours on one local date."""
+    # On a day without a clock change every local time shares one offset; on the two
+    # days that have one, each time goes through the zone (9:00 stays 9:00 across DST).
+    offset = zone.utcoffset(datetime.combine(day, time()))
+    if offset is not None and offset == zone.utcoffset(datetime.combine(day, time.max)):
+        midnight = (day.toordinal() - _EPOCH_ORDINAL) * 86400 - int(offset.total_seconds())
+        return [(index, midnight + opens, midnight + closes) for index, opens, closes, _, _ in blocks]
+    return [
+        (
+            index,
+            int(datetime.combine(day, opens_at, tzinfo=zone).timestamp()),
+            int(datetime.combine(day, closes_at, tzinfo=zone).timestamp()),
+        )
+        for index, _, _, opens_at, closes_at in blocks
+    ]
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
 
 
 def _search(
@@ -222,107 +335,137 @@ def _search(
     now: datetime,
     source: str,
     rules: BookingRules,
-) -> list[Slot]:
+) -> _Found:
     if end_date < start_date or not (office.is_active and appointment_type.is_active):
-        return []
+        return _NOTHING
     if source == Source.ONLINE and not appointment_type.bookable_online:
-        return []
+        return _NOTHING
     zone = ZoneInfo(office.time_zone)
     range_start = datetime.combine(start_date, time(), tzinfo=zone)
-    range_end = datetime.combine(end_date + timedelta(days=1), time(), tzinfo=zone)
+    range_end = datetime.combine(end_date + _DAY, time(), tzinfo=zone)
     occupies = appointment_type.occupies
 
     hours_qs = WorkingHours.objects.filter(office=office, provider__is_active=True)
     if provider is not None:
         hours_qs = hours_qs.filter(provider=provider)
-    hours = list(hours_qs.values_list("provider_id", "weekday", "starts", "ends"))
+    hours = list(hours_qs.order_by().values_list("provider_id", "weekday", "starts", "ends"))
     if not hours:
-        return []
+        return _NOTHING
     provider_ids = sorted({row[0] for row in hours})
     room_kind = appointment_type.room_kind
-    rooms_here = Q(room__office=office, room__kind=room_kind) if room_kind else Q(pk__in=[])
 
+    exception_filter = exceptions_for(office=office, provider_ids=provider_ids)
+    appointment_filter = Q(provider_id__in=provider_ids)
+    if room_kind:
+        rooms_here = Q(room__office=office, room__kind=room_kind)
+        exception_filter |= rooms_here
+        appointment_filter |= rooms_here
     exceptions = list(
         ScheduleException.objects.filter(starts_at__lt=range_end + occupies, ends_at__gt=range_start)
-        .filter(exceptions_for(office=office, provider_ids=provider_ids) | rooms_here)
+        .filter(exception_filter)
+        .order_by()
         .values_list("provider_id", "room_id", "starts_at", "ends_at")
     )
-    appointments = list(
+    # Ordered as the (provider, starts_at) index reads them: each provider's rows come
+    # together and already sorted, so the sweep below sorts almost nothing.
+    appointments = (
         active_appointments()
         .filter(starts_at__lt=range_end + occupies, blocks_until__gt=range_start)
-        .filter(Q(provider_id__in=provider_ids) | rooms_here)
-        .values_list("provider_id", "room_id", _Epoch("starts_at"), _Epoch("blocks_until"))
+        .filter(appointment_filter)
+        .order_by("provider_id", "starts_at")
     )
     room_ids: list[int] = []
+    room_rows: list[tuple[int, int, int]] = []
     if room_kind:
+        rows = _rows(appointments.values_list("provider_id", "room_id", _Epoch("starts_at"), _Epoch("blocks_until")))
+        provider_rows = [(pid, start, end) for pid, _, start, end in rows]
+        room_rows = sorted((room_id, start, end) for _, room_id, start, end in rows if room_id is not None)
         room_ids = list(
             Room.objects.filter(office=office, kind=room_kind, is_active=True)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
         if not room_ids:
-            return []
+            return _NOTHING
+    else:
+        provider_rows = _rows(appointments.values_list("provider_id", _Epoch("starts_at"), _Epoch("blocks_until")))
 
-    everyone: list[tuple[float, float]] = []
-    by_provider: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    by_room: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    # Busy rows are (provider or room id, start, end) in whole seconds. An exception is
+    # widened to whole seconds, which changes nothing for starts that are whole seconds.
+    everyone: list[tuple[int, int]] = []
+    away: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for provider_id, room_id, starts_at, ends_at in exceptions:
-        interval = (starts_at.timestamp(), ends_at.timestamp())
+        interval = (int(starts_at.timestamp() // 1), -int(-ends_at.timestamp() // 1))
         if provider_id is not None:
-            by_provider[provider_id].append(interval)
+            away[provider_id].append(interval)
         elif room_id is not None:
-            by_room[room_id].append(interval)
+            room_rows.append((room_id, *interval))
         else:
             everyone.append(interval)
-    for provider_id, room_id, start, end in appointments:
-        interval = (start, end)
-        by_provider[provider_id].append(interval)
-        if room_id is not None:
-            by_room[room_id].append(interval)
-    provider_busy = {pid: _Busy(by_provider[pid] + everyone) for pid in provider_ids}
-    room_busy = [_Busy(by_room[rid]) for rid in room_ids]
+    first = itemgetter(0)
+    booked = {pid: list(rows) for pid, rows in groupby(provider_rows, first)}
+    provider_busy = []
+    for pid in provider_ids:
+        busy_rows = booked.get(pid, [])
+        if pid in away or everyone:
+            busy_rows = sorted(busy_rows + [(pid, start, end) for start, end in away[pid] + everyone])
+        provider_busy.append(_Busy(busy_rows))
+    room_rows.sort()
+    by_room = {rid: list(rows) for rid, rows in groupby(room_rows, first)}
+    room_busy = [_Busy(by_room.get(rid, [])) for rid in room_ids]
 
     # Offered starts are whole seconds strictly after now (and after the notice, online).
     earliest = now + rules.min_notice if source == Source.ONLINE else now
-    lowest = max(int(range_start.timestamp()), math.floor(earliest.timestamp()) + 1)
-    highest = (now + rules.horizon).timestamp() if source == Source.ONLINE else range_end.timestamp() - 1
+    lowest = max(int(range_start.timestamp()), int(earliest.timestamp() // 1) + 1)
+    last_moment = (now + rules.horizon).timestamp() if source == Source.ONLINE else range_end.timestamp() - 1
+    highest = int(last_moment // 1)
     step = rules.slot_step_minutes * 60
     duration = appointment_type.duration_minutes * 60
     length = int(occupies.total_seconds())
 
-    blocks_by_weekday: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
+    width = len(provider_ids)
+    index_of = {pid: index for index, pid in enumerate(provider_ids)}
+    blocks_by_weekday: dict[int, list[tuple[int, int, int, time, time]]] = defaultdict(list)
     for provider_id, weekday, opens, closes in hours:
-        blocks_by_weekday[weekday].append((provider_id, opens, closes))
+        blocks_by_weekday[weekday].append((index_of[provider_id], _seconds(opens), _seconds(closes), opens, closes))
 
-    found: list[tuple[int, int]] = []
-    day = start_date
+    codes: list[int] = []
+    day = max(start_date, datetime.fromtimestamp(lowest, zone).date() - _DAY)  # nothing earlier can be offered
     while day <= end_date:
-        for provider_id, opens, closes in blocks_by_weekday.get(day.weekday(), ()):
-            # Each day's local times become instants through the zone: 9:00 stays 9:00 across DST.
-            block_start = int(datetime.combine(day, opens, tzinfo=zone).timestamp())
-            block_end = int(datetime.combine(day, closes, tzinfo=zone).timestamp())
-            starts = provider_busy[provider_id].free_starts(
-                origin=block_start,
-                step=step,
-                lowest=max(block_start, lowest),
-                highest=min(block_end - duration, highest),
-                length=length,
-            )
-            if room_busy:
-                starts = [s for s in starts if any(room.is_free(s, s + length) for room in room_busy)]
-            found.extend(zip(starts, repeat(provider_id)))
-        day += timedelta(days=1)
+        blocks = blocks_by_weekday.get(day.weekday())
+        if blocks:
+            for index, block_start, block_end in _day_blocks(day, blocks, zone):
+                low = block_start if block_start > lowest else lowest
+                high = min(block_end - duration, highest)
+                if high < low:
+                    continue
+                busy = provider_busy[index]
+                if room_busy:
+                    starts = busy.free_starts(origin=block_start, step=step, lowest=low, highest=high, length=length)
+                    codes.extend(
+                        start * width + index
+                        for start in starts
+                        if any(room.is_free(start, start + length) for room in room_busy)
+                    )
+                else:
+                    codes.extend(
+                        busy.free_starts(
+                            origin=block_start,
+                            step=step,
+                            lowest=low,
+                            highest=high,
+                            length=length,
+                            width=width,
+                            index=index,
+                        )
+                    )
+        day += _DAY
 
-    found.sort()
-    office_id = office.pk
-    duration_delta = appointment_type.duration
-    # Providers share start times: build each pair of datetimes once.
-    times: dict[int, tuple[datetime, datetime]] = {}
-    slots = []
-    for start, provider_id in found:
-        pair = times.get(start)
-        if pair is None:
-            starts_at = datetime.fromtimestamp(start, UTC)
-            pair = times[start] = (starts_at, starts_at + duration_delta)
-        slots.append(Slot(starts_at=pair[0], ends_at=pair[1], provider_id=provider_id, office_id=office_id))
-    return slots
+    codes.sort()
+    return _Found(
+        codes=codes,
+        width=width,
+        provider_ids=provider_ids,
+        office_id=office.pk,
+        duration=appointment_type.duration,
+    )

@@ -238,3 +238,58 @@ def test_free_slots_cost_the_same_queries_for_a_week_of_one_provider_and_ninety_
         assert slots
         counts.append(len(queries))
     assert counts == [expected] * 4
+
+
+def test_free_slots_offer_exactly_the_grid_starts_that_booking_accepts(schedule: Schedule) -> None:
+    """Every quarter hour of a busy day, tried one by one through the booking service, against the search."""
+    services.appointment_book(
+        office=schedule.la, provider=schedule.doctor, appointment_type=schedule.consult,
+        starts_at=local(WEDNESDAY, "10:00"), patient=schedule.rosa, source=STAFF, now=NOW,
+    )  # fmt: skip
+    services.appointment_book(
+        office=schedule.la, provider=schedule.doctor, appointment_type=schedule.follow_up,
+        starts_at=local(WEDNESDAY, "11:50"), patient=schedule.luis, source=STAFF, now=NOW,
+    )  # fmt: skip
+    # Time off from half a second before 15:00 to a quarter second after 15:45: a visit
+    # ending at 15:00 runs into it, and so does one starting at 15:45.
+    ScheduleException.objects.create(
+        provider=schedule.doctor,
+        starts_at=local(WEDNESDAY, "14:59") + timedelta(seconds=59.5),
+        ends_at=local(WEDNESDAY, "15:45") + timedelta(seconds=0.25),
+    )
+    patient = make_patient(3)
+    expected = {
+        # 60 minutes with the buffer: 14:00 would run into the time off by half a second.
+        "consult": ["09:00", *times("12:15", "13:45"), "16:00", "16:15"],
+        "follow-up": [
+            *times("09:00", "09:30"),
+            *times("11:00", "11:30"),
+            *times("12:15", "14:30"),
+            *times("16:00", "16:30"),
+        ],
+    }
+    for appointment_type in (schedule.consult, schedule.follow_up):
+        accepted = []
+        for start in times("09:00", "16:45"):
+            savepoint = transaction.savepoint()
+            try:
+                services.appointment_book(
+                    office=schedule.la, provider=schedule.doctor, appointment_type=appointment_type,
+                    starts_at=local(WEDNESDAY, start), patient=patient, source=STAFF, now=NOW,
+                )  # fmt: skip
+            except services.BookingError:
+                pass
+            else:
+                accepted.append(start)
+            transaction.savepoint_rollback(savepoint)
+        offered = free_slots(
+            office=schedule.la,
+            appointment_type=appointment_type,
+            start_date=WEDNESDAY,
+            end_date=WEDNESDAY,
+            provider=schedule.doctor,
+            now=NOW,
+            source=STAFF,
+        )
+        assert [hhmm(slot.starts_at) for slot in offered] == accepted
+        assert accepted == expected[appointment_type.slug]
