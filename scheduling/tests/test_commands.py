@@ -1,13 +1,19 @@
 """The demo schedule command."""
 
 import io
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import User
+from scheduling.management.commands.load_demo_schedule import demo_holidays
 from scheduling.models import AppointmentType, BookingRules, Provider, Room, WorkingHours
+
+LA_ZONE = ZoneInfo("America/Los_Angeles")
 
 
 def run(*args: str) -> str:
@@ -27,11 +33,11 @@ def test_the_demo_schedule_is_built_once_and_linked_to_dr_lees_login(practice: A
     second = run("load_demo_schedule")
     assert first == (
         "load_demo_schedule: 2 provider(s), 9 block(s) of hours, 2 room(s), 4 appointment type(s), "
-        "1 set of booking rules added"
+        f"1 set of booking rules, {len(coming_holidays())} holiday(s) added"
     )
     assert second == (
         "load_demo_schedule: 0 provider(s), 0 block(s) of hours, 0 room(s), 0 appointment type(s), "
-        "0 set of booking rules added"
+        "0 set of booking rules, 0 holiday(s) added"
     )
     lee = Provider.objects.get(name="Dr. Dana Lee (example)")
     assert lee.user == User.objects.get(username="drlee")
@@ -56,3 +62,37 @@ def test_the_demo_schedule_is_built_once_and_linked_to_dr_lees_login(practice: A
         24,
         15,
     )
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (
+            2026,
+            ["2026-01-01", "2026-05-25", "2026-07-03", "2026-09-07", "2026-11-26", "2026-11-27", "2026-12-25"],
+        ),
+        (
+            2027,
+            ["2027-01-01", "2027-05-31", "2027-07-05", "2027-09-06", "2027-11-25", "2027-11-26", "2027-12-24"],
+        ),
+    ],
+)
+def test_the_demo_holidays_fall_on_the_days_they_are_observed(year: int, expected: list[str]) -> None:
+    assert [day.isoformat() for day, _name in demo_holidays(year)] == expected
+
+
+def coming_holidays() -> list[date]:
+    today = timezone.localdate(timezone=LA_ZONE)
+    days = [day for year in (today.year, today.year + 1) for day, _name in demo_holidays(year)]
+    return [day for day in days if today <= day < today + timedelta(days=365)]
+
+
+def test_the_demo_closes_the_whole_practice_on_the_holidays_of_the_coming_year(practice: Any) -> None:
+    from scheduling.models import ScheduleException
+
+    run("load_demo_schedule")
+    holidays = ScheduleException.objects.filter(kind=ScheduleException.Kind.HOLIDAY).order_by("starts_at")
+    assert [h.starts_at.astimezone(LA_ZONE).date() for h in holidays] == coming_holidays()
+    assert {(h.office, h.provider, h.room, h.ends_at - h.starts_at) for h in holidays} == {
+        (None, None, None, timedelta(days=1))
+    }

@@ -26,12 +26,43 @@ from scheduling.models import (
     Provider,
     Room,
     RoomKind,
+    ScheduleException,
     Weekday,
     WorkingHours,
 )
 from website.models import Office, Practice
 
 DAY_HOURS = (time(8, 30), time(17))
+LA_ZONE = ZoneInfo("America/Los_Angeles")
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th `weekday` (0 = Monday) of the month; n = -1 for the last one."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _observed(day: date) -> date:
+    """A holiday on a Saturday is kept on the Friday, on a Sunday on the Monday."""
+    return day - timedelta(days=1) if day.weekday() == 5 else day + timedelta(days=1) if day.weekday() == 6 else day
+
+
+def demo_holidays(year: int) -> list[tuple[date, str]]:
+    """The days the demo practice closes: the usual US holidays, as observed."""
+    return [
+        (_observed(date(year, 1, 1)), "New Year's Day"),
+        (_nth_weekday(year, 5, 0, -1), "Memorial Day"),
+        (_observed(date(year, 7, 4)), "Independence Day"),
+        (_nth_weekday(year, 9, 0, 1), "Labor Day"),
+        (_nth_weekday(year, 11, 3, 4), "Thanksgiving"),
+        (_nth_weekday(year, 11, 3, 4) + timedelta(days=1), "Day after Thanksgiving"),
+        (_observed(date(year, 12, 25)), "Christmas Day"),
+    ]
+
+
 # (slug, name, minutes, buffer after, bookable online, room kind, colour)
 APPOINTMENT_TYPES = [
     ("new-patient-consultation", "New-patient consultation", 45, 15, True, "", "#2f6f9f"),
@@ -135,9 +166,11 @@ class Command(BaseCommand):
             practice=practice,
             defaults={"min_notice_hours": 24, "horizon_days": 90, "cancel_cutoff_hours": 24, "slot_step_minutes": 15},
         )
+        holidays_added = self._holidays()
         self.stdout.write(
             f"load_demo_schedule: {int(physician_added) + int(pa_added)} provider(s), {hours_added} block(s) of hours, "
-            f"{rooms_added} room(s), {types_added} appointment type(s), {int(rules_added)} set of booking rules added"
+            f"{rooms_added} room(s), {types_added} appointment type(s), {int(rules_added)} set of booking rules, "
+            f"{holidays_added} holiday(s) added"
         )
         if options["with_appointments"]:
             booked = self._appointments(providers={"physician": physician, "pa": pa})
@@ -145,6 +178,27 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"load_demo_schedule: {booked} demo appointment(s), {callbacks} call-back request(s) added"
             )
+
+    def _holidays(self) -> int:
+        """Practice-wide closures for the holidays of the coming twelve months. Returns how many were added."""
+        today = timezone.now().astimezone(LA_ZONE).date()
+        added = 0
+        for year in (today.year, today.year + 1):
+            for day, name in demo_holidays(year):
+                if not today <= day < today + timedelta(days=365):
+                    continue
+                starts_at = datetime.combine(day, time(), tzinfo=LA_ZONE)
+                ends_at = datetime.combine(day + timedelta(days=1), time(), tzinfo=LA_ZONE)
+                _, created = ScheduleException.objects.get_or_create(
+                    kind=ScheduleException.Kind.HOLIDAY,
+                    provider=None,
+                    office=None,
+                    room=None,
+                    starts_at=starts_at,
+                    defaults={"ends_at": ends_at, "reason": name},
+                )
+                added += int(created)
+        return added
 
     def _appointments(self, *, providers: dict[str, Provider]) -> int:
         """This week's and next week's demo appointments, unless some already lie ahead. Returns how many."""
