@@ -1,9 +1,11 @@
 """Emails to the patient about their appointment: booked, moved, cancelled.
 
-They are sent after the transaction commits (`send_on_commit`), so nobody hears of a
-booking that was rolled back. A body carries only the date, the time, the office's
-name, address and phone and the links: never the area of concern, the date of birth
-or anything else about the person's health (email is not a private channel).
+Whoever makes the change (the patient online or the front desk) the patient hears of
+it, after the transaction commits (`send_on_commit`), so nobody hears of a booking
+that was rolled back. A subject or body carries only the date, the time, the office's
+name, address and phone and the links: never the patient's name, the area of concern,
+the date of birth or the kind of visit ("Procedure visit" says something about their
+care), since email is not a private channel. It says "appointment", whatever the type.
 """
 
 import logging
@@ -62,11 +64,13 @@ def build(*, appointment: Appointment, kind: Kind, language: str) -> EmailMessag
             "day": display.long_day_label(appointment.starts_at, office),
             "time": display.time_label(appointment.starts_at, office),
             "links": links(appointment),
+            # A visit that cannot be booked online (a procedure) cannot be moved online either.
+            "can_reschedule": appointment.appointment_type.bookable_online,
         }
         subjects = {
-            Kind.BOOKED: _("Your consultation is booked: %(day)s at %(time)s"),
-            Kind.MOVED: _("Your consultation was moved: %(day)s at %(time)s"),
-            Kind.CANCELLED: _("Your consultation on %(day)s at %(time)s is cancelled"),
+            Kind.BOOKED: _("Your appointment is booked: %(day)s at %(time)s"),
+            Kind.MOVED: _("Your appointment was moved: %(day)s at %(time)s"),
+            Kind.CANCELLED: _("Your appointment on %(day)s at %(time)s is cancelled"),
             Kind.REMINDER: _("Reminder: your appointment on %(day)s at %(time)s"),
         }
         subject = subjects[kind] % {"day": context["day"], "time": context["time"]}
@@ -81,7 +85,7 @@ def build(*, appointment: Appointment, kind: Kind, language: str) -> EmailMessag
 
 def send(*, appointment_id: int, kind: Kind, language: str) -> bool:
     """Send now. A failure is logged (by public id only) and does not undo the booking."""
-    appointment = Appointment.objects.select_related("office", "patient").get(pk=appointment_id)
+    appointment = Appointment.objects.select_related("office", "patient", "appointment_type").get(pk=appointment_id)
     if not appointment.patient.email:
         return False
     try:

@@ -1,7 +1,7 @@
 """The .ics calendar file of an appointment (RFC 5545, written with `icalendar`).
 
-It holds when and where, the office's phone and nothing about the patient's health:
-calendar files get synced to places the practice does not control.
+It holds when and where, the office's phone and nothing about the patient or their care
+(no name, no kind of visit): calendar files get synced to places the practice does not control.
 """
 
 from datetime import UTC, datetime
@@ -28,7 +28,8 @@ def appointment_summary(appointment: Appointment) -> str:
     practice = Practice.objects.first()
     name = practice.name if practice is not None else "RegenClinic"
     # The summary stays in English: calendars show it beside other events, and it names places.
-    return f"Consultation at {name} {appointment.office.name}"
+    # It never names the kind of visit: "Procedure visit" on a shared calendar says something about care.
+    return f"Appointment at {name} {appointment.office.name}"
 
 
 def appointment_ics(appointment: Appointment, *, now: datetime | None = None) -> bytes:

@@ -5,7 +5,10 @@ The front desk books, moves, cancels and changes statuses through
 overlaps, rooms; staff may book inside the minimum notice, never in the past).
 What this module adds: a booking for a patient typed in on the spot creates the
 patient in the same transaction, so a refused booking leaves no patient behind;
-and marking a call-back request done.
+the patient is emailed (in their own language, after commit) when staff book, move
+or cancel their appointment, exactly as when they do it themselves online, since a
+move makes the links in their earlier emails stop working; and marking a call-back
+request done. Status changes (check-in, completed, no-show) send nothing.
 """
 
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from patients.models import Patient
-from scheduling import services
+from scheduling import emails, services
 from scheduling.models import Appointment, AppointmentType, CallbackRequest, Provider
 from website.models import Office
 
@@ -63,7 +66,7 @@ def appointment_book_by_staff(
     with transaction.atomic():
         if isinstance(patient, NewPatient):
             patient = _patient_create(new=patient, by=by)
-        return services.appointment_book(
+        appointment = services.appointment_book(
             office=office,
             provider=provider,
             appointment_type=appointment_type,
@@ -75,6 +78,63 @@ def appointment_book_by_staff(
             override_reason=override_reason,
             now=now,
         )
+        _email_patient(appointment, emails.Kind.BOOKED)
+    return appointment
+
+
+def appointment_move_by_staff(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    provider: Provider,
+    by: User,
+    override_reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Move from the staff calendar (no cut-off); the patient is emailed the new time and new links.
+
+    A move that keeps the time (another provider only) changes nothing the patient was
+    told, and their links still work, so it sends nothing. Raises `services.BookingError`,
+    leaving the appointment and the outbox as they were.
+    """
+    with transaction.atomic():
+        # Read the time under the row lock, so a move made by someone else a moment ago counts as the old time.
+        appointment.refresh_from_db(from_queryset=Appointment.objects.select_for_update())
+        old_start = appointment.starts_at
+        services.appointment_reschedule(
+            appointment=appointment,
+            starts_at=starts_at,
+            provider=provider,
+            override_reason=override_reason,
+            enforce_cutoff=False,
+            by=by,
+            now=now,
+        )
+        if appointment.starts_at != old_start:
+            _email_patient(appointment, emails.Kind.MOVED)
+    return appointment
+
+
+def appointment_cancel_by_staff(*, appointment: Appointment, by: User, now: datetime | None = None) -> Appointment:
+    """Cancel from the staff calendar (no cut-off); the patient is emailed. Cancelling twice sends one email."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        services.appointment_cancel(appointment=appointment, enforce_cutoff=False, by=by, now=now)
+        # An appointment already cancelled is returned unchanged, with its earlier cancelled_at.
+        if appointment.cancelled_at == now:
+            _email_patient(appointment, emails.Kind.CANCELLED)
+    return appointment
+
+
+def _email_patient(appointment: Appointment, kind: emails.Kind) -> None:
+    """Queue the email of `kind` for after commit, in the patient's language, if they gave an address."""
+    patient = appointment.patient
+    if not patient.email:
+        return
+    language = patient.preferred_language
+    if language not in Patient.Language.values:
+        language = Patient.Language.ENGLISH
+    emails.send_on_commit(appointment=appointment, kind=kind, language=language)
 
 
 def _patient_create(*, new: NewPatient, by: User) -> Patient:

@@ -10,7 +10,8 @@ helper: `_get_appointment_for_user` / `_get_callback_for_user` for one record an
 `_read_for_user` for a page listing several. Each checks the role and leaves one
 audit row for a read; a change is recorded by the service that makes it, inside its
 transaction, so a refused change records no "change". URLs carry appointment uuids,
-never a name: patient search terms travel in POST bodies only.
+never a name: patient search terms travel in POST bodies only. Booking, moving and
+cancelling go through `staff_services`, which email the patient after commit.
 """
 
 from dataclasses import dataclass, replace
@@ -382,7 +383,16 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Appointment booked, in %(room)s.") % {"room": appointment.room.name})
     else:
         messages.success(request, _("Appointment booked."))
+    _tell_if_not_emailed(request, appointment)
     return redirect("scheduling:staff_appointment", uuid=appointment.uuid)
+
+
+def _tell_if_not_emailed(request: HttpRequest, appointment: Appointment) -> None:
+    """Staff changes email the patient; without an address on file, the desk must phone instead."""
+    if not appointment.patient.email:
+        messages.warning(
+            request, _("This patient has no email address on file, so nobody told them: please call them.")
+        )
 
 
 # --- One appointment -----------------------------------------------------------------------------
@@ -462,12 +472,11 @@ def appointment_move(request: HttpRequest, uuid: Any) -> HttpResponse:
     problem: services.BookingError | None = None
     if starts_at is not None and form.is_valid():
         try:
-            services.appointment_reschedule(
+            staff_services.appointment_move_by_staff(
                 appointment=appointment,
                 starts_at=starts_at,
                 provider=form.cleaned_data["provider"],
                 override_reason=form.cleaned_data["override_reason"],
-                enforce_cutoff=False,
                 by=user,
             )
         except services.BookingError as error:
@@ -482,6 +491,7 @@ def appointment_move(request: HttpRequest, uuid: Any) -> HttpResponse:
                     "time": display.time_label(appointment.starts_at, office),
                 },
             )
+            _tell_if_not_emailed(request, appointment)
             return redirect(_next_url(request, _week_url(office, display.local(appointment.starts_at, office).date())))
     # Shown again with the patient's name: a read.
     _audit(request, action=AuditEvent.Action.VIEW, object_type="appointment", object_ref=str(appointment.uuid))
@@ -502,11 +512,12 @@ def appointment_cancel(request: HttpRequest, uuid: Any) -> HttpResponse:
     appointment = _get_appointment_for_user(request, uuid, AuditEvent.Action.CHANGE)
     user = cast(User, request.user)
     try:
-        services.appointment_cancel(appointment=appointment, enforce_cutoff=False, by=user)
+        staff_services.appointment_cancel_by_staff(appointment=appointment, by=user)
     except services.BookingError as error:
         messages.error(request, error.messages[0])
     else:
         messages.success(request, _("Appointment cancelled. Its time is free again."))
+        _tell_if_not_emailed(request, appointment)
     return redirect(_next_url(request, reverse("scheduling:staff_appointment", kwargs={"uuid": appointment.uuid})))
 
 

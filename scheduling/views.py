@@ -210,6 +210,8 @@ def _appointment_context(appointment: Appointment) -> dict[str, Any]:
         "is_booked": appointment.status == AppointmentStatus.BOOKED,
         "is_cancelled": appointment.status == AppointmentStatus.CANCELLED,
         "cutoff_hours": BookingRules.current().cancel_cutoff_hours,
+        # A visit that is not booked online (a procedure: a room, staff, preparation) is moved by phone only.
+        "can_reschedule": appointment.appointment_type.bookable_online,
     }
 
 
@@ -422,6 +424,10 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         messages.error(request, _("Only a booked appointment can be moved."))
         return redirect("scheduling:manage", token=token)
+    context = _appointment_context(appointment)
+    if not context["can_reschedule"]:
+        # No times to offer: its kind of visit is not booked online. A POST (an old page, a crafted form) is refused.
+        return render(request, "scheduling/reschedule.html", context, status=403 if request.method == "POST" else 200)
     if _change_closed(appointment):
         messages.error(
             request,
@@ -430,7 +436,6 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         )
         return redirect("scheduling:manage", token=token)
 
-    context = _appointment_context(appointment)
     status = 200
     if request.method == "POST":
         chosen = _read_slot(request.POST.get("slot", ""), office=office)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from patients.models import Patient
-from scheduling import services, tokens
+from scheduling import display, services, tokens
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -265,7 +265,8 @@ def test_a_patient_books_a_consultation_and_is_emailed_after_commit(
     body = page.content.decode()
     token = tokens.manage_token(appointment)
     assert page.status_code == 200
-    assert "Your consultation is booked" in body
+    assert "<h1>Your appointment is booked</h1>" in body
+    assert "Appointment at the Los Angeles office (Pacific Time)" in body
     assert f"{choice.day}" in body and choice.time in body
     assert "100 Example Boulevard, Suite 200" in body
     assert f'href="/book/manage/{token}/calendar.ics"' in body
@@ -279,19 +280,22 @@ def test_a_patient_books_a_consultation_and_is_emailed_after_commit(
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
     assert email.to == ["rosa@example.com"]
-    assert email.subject.startswith("Your consultation is booked: ")
+    day, at = display.long_day_label(signed.starts_at, clinic), display.time_label(signed.starts_at, clinic)
+    assert email.subject == f"Your appointment is booked: {day} at {at}"
+    assert email.body.startswith(f"Your appointment is booked:\n\n{day}, {at} (Pacific Time)\n")
     assert "100 Example Boulevard, Suite 200" in email.body
     assert "(310) 555-0100" in email.body
     assert f"http://127.0.0.1:8000/book/manage/{token}/" in email.body
     assert f"http://127.0.0.1:8000/book/manage/{token}/reschedule/" in email.body
-    for text in [*HEALTH_STRINGS, "Díaz", "Rosa", "osteoarthritis"]:
+    for text in [*HEALTH_STRINGS, "Díaz", "Rosa", "osteoarthritis", "Consultation", "consultation"]:
         assert text not in email.body
         assert text not in email.subject
     [(filename, content, mimetype)] = email.attachments
     assert (filename, mimetype) == ("regenclinic-appointment.ics", "text/calendar")
     event = Calendar.from_ical(content).walk("VEVENT")[0]
     assert event.decoded("dtstart") == signed.starts_at
-    for text in HEALTH_STRINGS:
+    assert str(event["summary"]) == "Appointment at RegenClinic Los Angeles"
+    for text in [*HEALTH_STRINGS, "onsultation"]:
         assert text not in content
 
 
@@ -616,8 +620,10 @@ def test_a_patient_cancels_from_the_link_and_is_emailed_after_commit(
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
     [email] = mail.outbox
-    assert email.subject.endswith(" is cancelled")
-    assert "Your consultation is cancelled:" in email.body
+    day = display.long_day_label(appointment.starts_at, clinic)
+    at = display.time_label(appointment.starts_at, clinic)
+    assert email.subject == f"Your appointment on {day} at {at} is cancelled"
+    assert email.body.startswith(f"Your appointment is cancelled:\n\n{day}, {at} (Pacific Time)\n")
     assert "http://127.0.0.1:8000/book/los-angeles/" in email.body
     for text in HEALTH_STRINGS:
         assert text not in email.body
@@ -698,7 +704,9 @@ def test_a_patient_moves_the_appointment_and_the_old_links_stop_working(
     assert client.post(f"/book/manage/{old_token}/cancel/").status_code == 404
 
     [email] = mail.outbox
-    assert email.subject.startswith("Your consultation was moved: ")
+    day, at = display.long_day_label(new_start, clinic), display.time_label(new_start, clinic)
+    assert email.subject == f"Your appointment was moved: {day} at {at}"
+    assert email.body.startswith(f"Your appointment was moved. The new time is:\n\n{day}, {at} (Pacific Time)\n")
     assert f"/book/manage/{new_token}/" in email.body
     assert old_token not in email.body
     event = Calendar.from_ical(email.attachments[0][1]).walk("VEVENT")[0]
@@ -742,6 +750,80 @@ def test_moving_to_a_tampered_time_is_refused(
     assert "We could not read the time you chose. Please choose a time again." in response.content.decode()
 
 
+def procedure_visit(clinic: Office) -> tuple[Appointment, str]:
+    """A procedure visit (not booked online) five days ahead, as the front desk books it; and its manage token."""
+    starts_at = local_day(5, "09:00")
+    appointment = Appointment.objects.create(
+        office=clinic,
+        provider=Provider.objects.order_by("pk")[0],
+        appointment_type=AppointmentType.objects.get(slug="procedure-visit"),
+        patient=other_patient(),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=150),
+        blocks_until=starts_at + timedelta(minutes=180),
+        source=Appointment.Source.STAFF,
+    )
+    return appointment, tokens.manage_token(appointment)
+
+
+CALL_TO_CHANGE = "To change this appointment, please call the office at (310) 555-0100."
+
+
+def test_a_visit_not_booked_online_can_be_cancelled_from_its_link_but_not_moved(client: Client, clinic: Office) -> None:
+    _appointment, token = procedure_visit(clinic)
+    body = client.get(f"/book/manage/{token}/").content.decode()
+    assert CALL_TO_CHANGE in body
+    assert f'action="/book/manage/{token}/cancel/"' in body
+    assert f'href="/book/manage/{token}/calendar.ics"' in body
+    assert "/reschedule/" not in body
+    assert "Choose another time" not in body
+    assert "Appointment at the Los Angeles office (Pacific Time)" in body
+    assert "Procedure" not in body
+    booked = client.get(f"/book/manage/{token}/booked/").content.decode()
+    assert CALL_TO_CHANGE in booked
+    assert "/reschedule/" not in booked
+
+
+def test_the_reschedule_page_of_a_visit_not_booked_online_says_to_call_and_refuses_a_move(
+    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+) -> None:
+    appointment, token = procedure_visit(clinic)
+    page = client.get(f"/book/manage/{token}/reschedule/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert CALL_TO_CHANGE in body
+    assert "days" not in page.context
+    assert 'name="slot"' not in body
+    assert '<a class="button" href="tel:3105550100">Call (310) 555-0100</a>' in body
+    # A time offered for the consultation, sent anyway (an old page, a crafted form), moves nothing.
+    slot = offered(client)[0].value
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        refused = client.post(f"/book/manage/{token}/reschedule/", {"slot": slot})
+    assert refused.status_code == 403
+    assert CALL_TO_CHANGE in refused.content.decode()
+    assert "days" not in refused.context
+    before = appointment.starts_at
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, appointment.status) == (before, AppointmentStatus.BOOKED)
+    assert (callbacks, mail.outbox) == ([], [])
+
+
+def test_a_cancelled_visit_not_booked_online_says_to_call_to_book_again(
+    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+) -> None:
+    _appointment, token = procedure_visit(clinic)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/book/manage/{token}/cancel/", follow=True)
+    body = response.content.decode()
+    assert "This appointment is cancelled" in body
+    assert "To book another time, please call the office at (310) 555-0100." in body
+    assert 'href="/book/los-angeles/"' not in body.split("<main")[1].split("</main>")[0]
+    [email] = mail.outbox
+    assert "To book another time, please call the office at (310) 555-0100.\n" in email.body
+    assert "/book/los-angeles/" not in email.body
+    assert "Procedure" not in email.body
+
+
 def test_the_calendar_link_downloads_the_ics(
     client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -771,8 +853,9 @@ def test_the_booking_pages_speak_spanish_under_es(
         booked = client.post("/es/book/los-angeles/details/", {**DETAILS, "slot": choice.value})
     assert booked.status_code == 302
     assert booked["Location"].startswith("/es/book/manage/")
-    assert "Su consulta está reservada" in client.get(booked["Location"]).content.decode()
+    assert "<h1>Su cita está reservada</h1>" in client.get(booked["Location"]).content.decode()
     [email] = mail.outbox
-    assert email.subject.startswith("Su consulta está reservada: ")
+    assert email.subject.startswith("Su cita está reservada: ")
+    assert email.body.startswith("Su cita está reservada:\n\n")
     assert "/es/book/manage/" in email.body
     assert Appointment.objects.get().patient.preferred_language == "es"

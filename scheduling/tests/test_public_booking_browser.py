@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -53,7 +54,7 @@ def test_a_patient_books_gets_the_calendar_file_and_cancels_from_the_email(page:
     fill_details(page)
     page.click("text=Book this consultation")
 
-    assert page.locator("h1").inner_text() == "Your consultation is booked"
+    assert page.locator("h1").inner_text() == "Your appointment is booked"
     summary = page.locator(".summary").inner_text()
     assert day in summary
     assert time_label in summary
@@ -76,7 +77,8 @@ def test_a_patient_books_gets_the_calendar_file_and_cancels_from_the_email(page:
     assert (filename, mimetype) == ("regenclinic-appointment.ics", "text/calendar")
     [attached] = Calendar.from_ical(content).walk("VEVENT")
     assert attached.decoded("dtstart") == appointment.starts_at
-    for private in ("Rosa", "1958", "knee", "osteoarthritis", "Osteoarthritis"):
+    assert str(attached["summary"]) == "Appointment at RegenClinic Los Angeles"
+    for private in ("Rosa", "1958", "knee", "osteoarthritis", "Osteoarthritis", "Consultation", "consultation"):
         assert private not in email.body
         assert private not in email.subject
         assert private not in str(attached.get("summary")) + str(attached.get("description", ""))
@@ -100,6 +102,64 @@ def test_a_patient_books_gets_the_calendar_file_and_cancels_from_the_email(page:
     again = page.locator(".day").first
     assert again.locator("h2 .label").inner_text() == day
     assert again.locator("button").first.evaluate("button => button.lastChild.textContent") == time_label
+
+
+def test_a_procedure_visit_booked_by_the_front_desk_is_cancelled_but_not_moved_from_its_link(
+    page: Any, site: str, alice: Any
+) -> None:
+    from django.utils import timezone
+
+    from patients.models import Patient
+    from scheduling import queries, staff_services
+    from scheduling.models import AppointmentType, Provider
+    from website.models import Office
+
+    office = Office.objects.get(slug="los-angeles")
+    procedure = AppointmentType.objects.get(slug="procedure-visit")
+    [slot] = queries.nearest_free_slots(
+        office=office,
+        appointment_type=procedure,
+        around=timezone.now() + timedelta(days=5),
+        n=1,
+        source=Appointment.Source.STAFF,
+    )
+    patient = Patient.objects.create(
+        first_name="Rosa", last_name="Example", date_of_birth=date(1958, 3, 14), email="rosa@example.com"
+    )
+    staff_services.appointment_book_by_staff(
+        office=office,
+        provider=Provider.objects.get(pk=slot.provider_id),
+        appointment_type=procedure,
+        starts_at=slot.starts_at,
+        patient=patient,
+        by=alice,
+    )
+    [email] = mail.outbox
+    assert "/reschedule/" not in email.body
+    call = "To change this appointment, please call the office at (310) 555-0100."
+    manage = re.search(r"(http://\S+/book/manage/\S+/)\s", str(email.body))
+    assert manage is not None
+    page.goto(manage.group(1))
+    assert page.locator("h1").inner_text() == "Your appointment"
+    assert page.get_by_text(call).is_visible()
+    assert page.locator("text=Choose another time").count() == 0
+    assert page.locator("text=Add to my calendar (.ics)").is_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "manage-procedure-visit")
+
+    # The reschedule address, typed in or from an old bookmark: a clear answer, no times.
+    page.goto(manage.group(1) + "reschedule/")
+    assert page.locator(".notice").inner_text() == call
+    assert page.locator(".day").count() == 0
+    assert axe_violations(page) == []
+    screenshot(page, "reschedule-procedure-visit")
+
+    page.goto(manage.group(1))
+    page.click("text=Yes, cancel this appointment")
+    assert page.locator("h1").inner_text() == "This appointment is cancelled"
+    assert page.get_by_text("To book another time, please call the office at (310) 555-0100.").is_visible()
+    assert len(mail.outbox) == 2
+    assert mail.outbox[1].subject.endswith(" is cancelled")
 
 
 def test_a_person_asks_for_a_call_back_in_spanish(page: Any, site: str) -> None:

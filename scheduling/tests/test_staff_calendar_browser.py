@@ -117,5 +117,8 @@ def test_a_refused_booking_keeps_what_was_typed_and_passes_axe(
     page.locator("#alternatives button").first.click()
     assert page.input_value("#id_time") == "09:00"
     page.click("text=Book the appointment")
-    assert page.locator(".flash").inner_text() == "Appointment booked."
+    assert page.locator(".flash-success").inner_text() == "Appointment booked."
+    assert page.locator(".flash-warning").inner_text() == (
+        "This patient has no email address on file, so nobody told them: please call them."
+    )
     assert Appointment.objects.count() == 2
