@@ -2,7 +2,7 @@
 
 Each visitor is a thread with its own connection and CSRF cookie (a GET of the form first),
 then all send the confirm form at once. The live server handles each connection in its
-own thread with its own database connection; here at most SERVER_THREADS of them run at
+own thread with its own database connection; here at most races.SERVER_THREADS run at
 once, like a production server's worker pool (PostgreSQL allows 100 connections), and the
 rest wait in the server's queue, still all in flight together.
 
@@ -10,15 +10,13 @@ Run on PostgreSQL too:
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/regenclinic CONN_MAX_AGE=0 pytest scheduling/tests/test_booking_race.py
 """
 
-import http.client
 import os
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
@@ -27,92 +25,26 @@ from django.utils import timezone
 from patients.models import Patient
 from scheduling import queries, tokens
 from scheduling.models import Appointment, AppointmentType, Provider
+from scheduling.tests.races import (
+    assert_no_database_errors,
+    form_token,
+    open_to_all,
+    outcome_counts,
+    race,
+    request,
+)
 from website.models import Office
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 VISITORS = 200
-SERVER_THREADS = 24
 TAKEN = "Sorry, that time was just taken. Here are the nearest free times:"
-_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
 
 
 @pytest.fixture
 def server(live_server: Any, practice: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     call_command("load_demo_schedule", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    httpd = live_server.thread.httpd
-    pool = threading.BoundedSemaphore(SERVER_THREADS)
-    handle = httpd.process_request_thread
-
-    def bounded(request: Any, client_address: Any) -> None:
-        with pool:
-            handle(request, client_address)
-
-    monkeypatch.setattr(httpd, "process_request_thread", bounded)
-    # A listen backlog for everyone at once (Django's server asks for 10).
-    httpd.socket.listen(VISITORS)
-    return str(live_server.url)
-
-
-def request(base: str, method: str, path: str, *, body: str = "", cookie: str = "") -> tuple[int, str, str]:
-    """One request on its own connection: (status, body, Set-Cookie header)."""
-    url = urlparse(base)
-    connection = http.client.HTTPConnection(url.hostname or "localhost", url.port, timeout=60)
-    headers = {"Connection": "close"}
-    if cookie:
-        headers["Cookie"] = cookie
-    if body:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        connection.request(method, path, body=body or None, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read().decode(), response.getheader("Set-Cookie") or ""
-    finally:
-        connection.close()
-
-
-def form_token(base: str, path: str) -> tuple[str, str]:
-    """GET a form: (the CSRF cookie to send back, the token to put in the form)."""
-    status, body, set_cookie = request(base, "GET", path)
-    assert status == 200, body[:500]
-    cookie = _CSRF_COOKIE.search(set_cookie)
-    field = _CSRF_INPUT.search(body)
-    assert cookie is not None and field is not None
-    return f"csrftoken={cookie.group(1)}", field.group(1)
-
-
-def race(attempts: list[Callable[[], tuple[int, str]]]) -> list[tuple[int, str]]:
-    """Run every attempt in its own thread (each waits on a shared barrier to fire); (status, body) of each."""
-    results: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def run(attempt: Callable[[], tuple[int, str]]) -> None:
-        try:
-            outcome = attempt()
-        except Exception as error:  # a dropped connection fails the test, with its text
-            outcome = (0, f"{type(error).__name__}: {error}")
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def outcome_counts(results: list[tuple[int, str]]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for status, body in results:
-        if status == 302:
-            counts["302 booked"] += 1
-        elif status == 409 and TAKEN in body:
-            counts["409 just taken"] += 1
-        else:
-            counts[f"{status} {body[:300]!r}"] += 1
-    return counts
+    return open_to_all(live_server, monkeypatch, backlog=VISITORS)
 
 
 def free_slot(office: Office, days_ahead: int) -> queries.Slot:
@@ -122,14 +54,6 @@ def free_slot(office: Office, days_ahead: int) -> queries.Slot:
         office=office, appointment_type=consult, days=1, start_date=today + timedelta(days=days_ahead)
     )
     return day.slots[0]
-
-
-def assert_no_database_errors(results: list[tuple[int, str]], caplog: Any, capfd: Any) -> None:
-    _, err = capfd.readouterr()
-    for text in (caplog.text, err, *(body for _, body in results)):
-        assert "database is locked" not in text
-        assert "Internal Server Error" not in text
-        assert "Traceback" not in text
 
 
 def test_two_hundred_people_confirming_one_slot_at_once_get_one_appointment(
@@ -164,7 +88,7 @@ def test_two_hundred_people_confirming_one_slot_at_once_get_one_appointment(
         return attempt
 
     results = race([visitor(n) for n in range(VISITORS)])
-    assert outcome_counts(results) == Counter({"302 booked": 1, "409 just taken": VISITORS - 1})
+    assert outcome_counts(results, taken=TAKEN) == Counter({"302 booked": 1, "409 just taken": VISITORS - 1})
     assert Appointment.objects.filter(starts_at=slot.starts_at).count() == 1
     assert Appointment.objects.count() == 1
     # Nothing half-written: only the winner's patient record exists.
@@ -214,7 +138,7 @@ def test_two_hundred_patients_moving_into_one_slot_at_once_move_one(server: str,
         return attempt
 
     results = race([mover(appointment) for appointment in appointments])
-    assert outcome_counts(results) == Counter({"302 booked": 1, "409 just taken": VISITORS - 1})
+    assert outcome_counts(results, taken=TAKEN) == Counter({"302 booked": 1, "409 just taken": VISITORS - 1})
     assert Appointment.objects.filter(starts_at=target.starts_at).count() == 1
     assert Appointment.objects.count() == VISITORS
     assert_no_database_errors(results, caplog, capfd)

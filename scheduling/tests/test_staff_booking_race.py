@@ -5,7 +5,7 @@ front, as `force_login` would), which first GETs the new-appointment form for it
 cookie and token; then all send the form at once, each for a different new patient.
 Exactly one appointment is made, every other person gets the "just taken" answer (409),
 nothing half-written stays behind (only the winner's patient exists), no server error,
-no "database is locked". The live server runs at most SERVER_THREADS requests at once,
+no "database is locked". The live server runs at most races.SERVER_THREADS requests at once,
 like a production worker pool; the rest wait in its queue, all in flight together.
 
 Run on PostgreSQL too:
@@ -13,16 +13,14 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/regenclinic CONN_MAX_AGE=0 \
     pytest scheduling/tests/test_staff_booking_race.py
 """
 
-import http.client
 import os
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from importlib import import_module
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -34,33 +32,20 @@ from accounts.models import Role, User
 from patients.models import Patient
 from scheduling import display, queries
 from scheduling.models import Appointment, AppointmentType, Provider
+from scheduling.tests.races import assert_no_database_errors, form_token, open_to_all, outcome_counts, race, request
 from website.models import Office
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DESKS = 200
-SERVER_THREADS = 24
 TAKEN = "Sorry, that time was just taken. Please choose another time."
 PATH = "/staff/calendar/new/"
-_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
 
 
 @pytest.fixture
 def server(live_server: Any, practice: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     call_command("load_demo_schedule", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    httpd = live_server.thread.httpd
-    pool = threading.BoundedSemaphore(SERVER_THREADS)
-    handle = httpd.process_request_thread
-
-    def bounded(request: Any, client_address: Any) -> None:
-        with pool:
-            handle(request, client_address)
-
-    monkeypatch.setattr(httpd, "process_request_thread", bounded)
-    # A listen backlog for everyone at once (Django's server asks for 10).
-    httpd.socket.listen(DESKS)
-    return str(live_server.url)
+    return open_to_all(live_server, monkeypatch, backlog=DESKS)
 
 
 def signed_in_cookies(user: User, count: int) -> list[str]:
@@ -75,64 +60,6 @@ def signed_in_cookies(user: User, count: int) -> list[str]:
         session.create()
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
     return cookies
-
-
-def request(base: str, method: str, path: str, *, body: str = "", cookie: str = "") -> tuple[int, str, str]:
-    """One request on its own connection: (status, body, Set-Cookie header)."""
-    url = urlparse(base)
-    connection = http.client.HTTPConnection(url.hostname or "localhost", url.port, timeout=60)
-    headers = {"Connection": "close", "Cookie": cookie}
-    if body:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        connection.request(method, path, body=body or None, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read().decode(), response.getheader("Set-Cookie") or ""
-    finally:
-        connection.close()
-
-
-def form_token(base: str, session_cookie: str) -> tuple[str, str]:
-    """GET the new-appointment form as a signed-in person: (the CSRF cookie to send back, the form's token)."""
-    status, body, set_cookie = request(base, "GET", PATH, cookie=session_cookie)
-    assert status == 200, body[:500]
-    cookie = _CSRF_COOKIE.search(set_cookie)
-    field = _CSRF_INPUT.search(body)
-    assert cookie is not None and field is not None
-    return f"csrftoken={cookie.group(1)}", field.group(1)
-
-
-def race(attempts: list[Callable[[], tuple[int, str]]]) -> list[tuple[int, str]]:
-    """Run every attempt in its own thread (each waits on a shared barrier to fire); (status, body) of each."""
-    results: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def run(attempt: Callable[[], tuple[int, str]]) -> None:
-        try:
-            outcome = attempt()
-        except Exception as error:  # a dropped connection fails the test, with its text
-            outcome = (0, f"{type(error).__name__}: {error}")
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def outcome_counts(results: list[tuple[int, str]]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for status, body in results:
-        if status == 302:
-            counts["302 booked"] += 1
-        elif status == 409 and TAKEN in body:
-            counts["409 just taken"] += 1
-        else:
-            counts[f"{status} {body[:300]!r}"] += 1
-    return counts
 
 
 def test_two_hundred_front_desk_bookings_of_one_slot_at_once_make_one_appointment(
@@ -156,7 +83,7 @@ def test_two_hundred_front_desk_bookings_of_one_slot_at_once_make_one_appointmen
 
     def desk(n: int) -> Callable[[], tuple[int, str]]:
         def attempt() -> tuple[int, str]:
-            csrf_cookie, csrf = form_token(server, cookies[n])
+            csrf_cookie, csrf = form_token(server, PATH, cookie=cookies[n])
             body = urlencode(
                 {
                     "csrfmiddlewaretoken": csrf,
@@ -181,13 +108,9 @@ def test_two_hundred_front_desk_bookings_of_one_slot_at_once_make_one_appointmen
         return attempt
 
     results = race([desk(n) for n in range(DESKS)])
-    assert outcome_counts(results) == Counter({"302 booked": 1, "409 just taken": DESKS - 1})
+    assert outcome_counts(results, taken=TAKEN) == Counter({"302 booked": 1, "409 just taken": DESKS - 1})
     appointment = Appointment.objects.select_related("patient").get()
     assert (appointment.starts_at, appointment.provider, appointment.created_by) == (slot.starts_at, provider, alice)
     # Nothing half-written: only the winner's new patient exists.
     assert list(Patient.objects.all()) == [appointment.patient]
-    _, err = capfd.readouterr()
-    for text in (caplog.text, err, *(page for _, page in results)):
-        assert "database is locked" not in text
-        assert "Internal Server Error" not in text
-        assert "Traceback" not in text
+    assert_no_database_errors(results, caplog, capfd)
