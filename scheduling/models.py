@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
-from website.models import Office, Practice
+from website.models import Office, Practice, Weekday
 
 # Names of the PostgreSQL exclusion constraints (migration 0002); services translate
 # a violation of any of them into a typed booking error.
@@ -29,18 +29,6 @@ PROVIDER_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
 ROOM_OVERLAP_CONSTRAINT = "appointment_room_no_overlap"
 PATIENT_OVERLAP_CONSTRAINT = "appointment_patient_no_overlap"
 OVERLAP_CONSTRAINTS = (PROVIDER_OVERLAP_CONSTRAINT, ROOM_OVERLAP_CONSTRAINT, PATIENT_OVERLAP_CONSTRAINT)
-
-
-class Weekday(models.IntegerChoices):
-    """Days of the week as Python numbers them (`date.weekday()`: Monday is 0)."""
-
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
 
 
 class RoomKind(models.TextChoices):

@@ -138,7 +138,9 @@ def _retry(reminder: Reminder, *, now: datetime, rules: BookingRules) -> str:
 
 def _send(reminder: Reminder, *, now: datetime) -> str:
     """Send a claimed (SENDING) reminder and record how it went. Returns the outcome."""
-    appointment = Appointment.objects.select_related("office", "patient").get(pk=reminder.appointment_id)
+    appointment = Appointment.objects.select_related("office", "patient", "appointment_type").get(
+        pk=reminder.appointment_id
+    )
     if (
         appointment.status != AppointmentStatus.BOOKED
         or appointment.starts_at != reminder.starts_at

@@ -89,17 +89,20 @@ class Office(models.Model):
         return [first, f"{self.city}, {self.state} {self.postal_code}"]
 
 
+class Weekday(models.IntegerChoices):
+    """Days of the week as Python numbers them (`date.weekday()`: Monday is 0); offices and providers share them."""
+
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
 class OfficeHours(models.Model):
     """Opening hours of an office on one weekday (Monday is 0)."""
-
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, _("Monday")
-        TUESDAY = 1, _("Tuesday")
-        WEDNESDAY = 2, _("Wednesday")
-        THURSDAY = 3, _("Thursday")
-        FRIDAY = 4, _("Friday")
-        SATURDAY = 5, _("Saturday")
-        SUNDAY = 6, _("Sunday")
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)

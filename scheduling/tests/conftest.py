@@ -12,8 +12,8 @@ import pytest
 
 from accounts.models import User
 from patients.models import Patient
-from scheduling.models import AppointmentType, BookingRules, Provider, Room, RoomKind, Weekday, WorkingHours
-from website.models import Office
+from scheduling.models import AppointmentType, BookingRules, Provider, Room, RoomKind, WorkingHours
+from website.models import Office, Weekday
 
 LA_ZONE = ZoneInfo("America/Los_Angeles")
 # Monday 3 March 2031, 7:00 in Los Angeles. Clocks go forward on Sunday 9 March 2031

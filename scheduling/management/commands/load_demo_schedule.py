@@ -27,10 +27,9 @@ from scheduling.models import (
     Room,
     RoomKind,
     ScheduleException,
-    Weekday,
     WorkingHours,
 )
-from website.models import Office, Practice
+from website.models import Office, Practice, Weekday
 
 DAY_HOURS = (time(8, 30), time(17))
 LA_ZONE = ZoneInfo("America/Los_Angeles")
