@@ -184,7 +184,7 @@ def _prepare() -> dict[str, Any]:
     for office in offices:
         free_until: dict[int, Any] = {}
         for slot in free_slots(
-            office=office, appointment_type=consult, start_date=first_day, end_date=first_day + timedelta(days=80)
+            offices=[office], appointment_type=consult, start_date=first_day, end_date=first_day + timedelta(days=80)
         ):
             if slot.starts_at >= free_until.get(slot.provider_id, slot.starts_at):
                 free_until[slot.provider_id] = slot.starts_at + consult.occupies

@@ -14,11 +14,12 @@ the caller returns (`next_free_days` builds the days it shows, not the whole hor
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import reduce
 from itertools import accumulate, groupby
-from operator import itemgetter
+from operator import itemgetter, or_
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -70,7 +71,7 @@ class FreeDay:
 
 def free_slots(
     *,
-    office: Office,
+    offices: Sequence[Office],
     appointment_type: AppointmentType,
     start_date: date,
     end_date: date,
@@ -78,15 +79,16 @@ def free_slots(
     now: datetime | None = None,
     source: str = Source.ONLINE,
 ) -> list[Slot]:
-    """Every bookable start time from `start_date` to `end_date` (local dates, both included).
+    """Every bookable start time at `offices` from `start_date` to `end_date` (local dates, both included).
 
-    Ordered by time, then provider. With `source=ONLINE` (the default) the minimum notice,
-    the horizon and the type's online flag apply; with `STAFF`, only "not in the past".
-    Starts fall on the practice's slot grid, counted from the start of each block of hours.
+    Ordered by time, then office (in the order given), then provider. With `source=ONLINE`
+    (the default) the minimum notice, the horizon and the type's online flag apply; with
+    `STAFF`, only "not in the past". Starts fall on the practice's slot grid, counted from
+    the start of each block of hours.
     """
     now = now or timezone.now()
     found = _search(
-        office=office,
+        offices=offices,
         appointment_type=appointment_type,
         start_date=start_date,
         end_date=end_date,
@@ -96,6 +98,33 @@ def free_slots(
         rules=BookingRules.current(),
     )
     return found.slots(found.codes)
+
+
+def soonest_free_slots(
+    *, offices: Sequence[Office], appointment_type: AppointmentType, now: datetime | None = None
+) -> dict[int, Slot]:
+    """The first time `appointment_type` can be booked online at each office, by office id, within the horizon.
+
+    An office with no free time is left out. One search for all the offices, for a
+    person choosing where to go.
+    """
+    now = now or timezone.now()
+    rules = BookingRules.current()
+    zones = [ZoneInfo(office.time_zone) for office in offices]
+    found = _search(
+        offices=offices,
+        appointment_type=appointment_type,
+        start_date=min((now.astimezone(zone).date() for zone in zones), default=now.date()),
+        end_date=max((((now + rules.horizon).astimezone(zone).date()) for zone in zones), default=now.date()),
+        provider=None,
+        now=now,
+        source=Source.ONLINE,
+        rules=rules,
+    )
+    soonest: dict[int, Slot] = {}
+    for slot in found.slots(found.first_per_office()):
+        soonest[slot.office_id] = slot
+    return soonest
 
 
 def next_free_days(
@@ -115,7 +144,7 @@ def next_free_days(
     start_date = start_date or now.astimezone(zone).date()
     end_date = (now + rules.horizon).astimezone(zone).date()
     found = _search(
-        office=office,
+        offices=[office],
         appointment_type=appointment_type,
         start_date=start_date,
         end_date=end_date,
@@ -157,7 +186,7 @@ def nearest_free_slots(
     zone = ZoneInfo(office.time_zone)
     local = around.astimezone(zone).date()
     found = _search(
-        office=office,
+        offices=[office],
         appointment_type=appointment_type,
         start_date=local - timedelta(days=7),
         end_date=local + timedelta(days=14),
@@ -175,35 +204,52 @@ def nearest_free_slots(
 
 @dataclass(frozen=True, slots=True)
 class _Found:
-    """The free starts of one search, each packed into one integer: `start * width + provider index`.
+    """The free starts of one search, each packed into one integer: `start * width + column`.
 
-    Providers are indexed in id order, so sorting the codes sorts by (time, provider id).
+    A column is one provider at one office, ordered by office (as the search was given
+    them) then provider id, so sorting the codes sorts by (time, office, provider id).
     """
 
     codes: list[int]
     width: int
-    provider_ids: list[int]
-    office_id: int
+    columns: list[tuple[int, int]]  # (office id, provider id) of each index
     duration: timedelta
+
+    def first_per_office(self) -> list[int]:
+        """The earliest code of each office (the codes are sorted by time)."""
+        office_of = [office_id for office_id, _ in self.columns]
+        wanted = len(set(office_of))
+        seen: set[int] = set()
+        firsts = []
+        for code in self.codes:
+            office_id = office_of[code % self.width]
+            if office_id not in seen:
+                seen.add(office_id)
+                firsts.append(code)
+                if len(seen) == wanted:
+                    break
+        return firsts
 
     def slots(self, codes: Iterable[int]) -> list[Slot]:
         """The `Slot` of each code, in the order given."""
         new = tuple.__new__
-        width, provider_ids, office_id, duration = self.width, self.provider_ids, self.office_id, self.duration
+        width, duration = self.width, self.duration
+        provider_of = [provider_id for _, provider_id in self.columns]
+        office_of = [office_id for office_id, _ in self.columns]
         slots = []
         last = -1
         starts_at = ends_at = _EPOCH
         for code in codes:
             start, index = divmod(code, width)
-            if start != last:  # providers free at the same time share one pair of datetimes
+            if start != last:  # columns free at the same time share one pair of datetimes
                 last = start
                 starts_at = datetime.fromtimestamp(start, UTC)
                 ends_at = starts_at + duration
-            slots.append(new(Slot, (starts_at, ends_at, provider_ids[index], office_id)))
+            slots.append(new(Slot, (starts_at, ends_at, provider_of[index], office_of[index])))
         return slots
 
 
-_NOTHING = _Found(codes=[], width=1, provider_ids=[], office_id=0, duration=timedelta())
+_NOTHING = _Found(codes=[], width=1, columns=[], duration=timedelta())
 
 
 class _Epoch(Func):
@@ -327,7 +373,7 @@ def _seconds(moment: time) -> int:
 
 def _search(
     *,
-    office: Office,
+    offices: Sequence[Office],
     appointment_type: AppointmentType,
     start_date: date,
     end_date: date,
@@ -336,35 +382,49 @@ def _search(
     source: str,
     rules: BookingRules,
 ) -> _Found:
-    if end_date < start_date or not (office.is_active and appointment_type.is_active):
+    """The free starts at each of `offices`, from `start_date` to `end_date` in each office's own dates.
+
+    The offices share one read of each table: a provider who works at both has one
+    calendar, so time booked in Los Angeles is busy for Encino too.
+    """
+    offices = [office for office in offices if office.is_active]
+    if end_date < start_date or not offices or not appointment_type.is_active:
         return _NOTHING
     if source == Source.ONLINE and not appointment_type.bookable_online:
         return _NOTHING
-    zone = ZoneInfo(office.time_zone)
-    range_start = datetime.combine(start_date, time(), tzinfo=zone)
-    range_end = datetime.combine(end_date + _DAY, time(), tzinfo=zone)
+    zones = {office.pk: ZoneInfo(office.time_zone) for office in offices}
+    range_starts = {pk: datetime.combine(start_date, time(), tzinfo=zone) for pk, zone in zones.items()}
+    range_ends = {pk: datetime.combine(end_date + _DAY, time(), tzinfo=zone) for pk, zone in zones.items()}
+    range_start, range_end = min(range_starts.values()), max(range_ends.values())
     occupies = appointment_type.occupies
+    office_ids = [office.pk for office in offices]
 
-    hours_qs = WorkingHours.objects.filter(office=office, provider__is_active=True)
+    hours_qs = WorkingHours.objects.filter(office_id__in=office_ids, provider__is_active=True)
     if provider is not None:
         hours_qs = hours_qs.filter(provider=provider)
-    hours = list(hours_qs.order_by().values_list("provider_id", "weekday", "starts", "ends"))
+    hours = list(hours_qs.order_by().values_list("office_id", "provider_id", "weekday", "starts", "ends"))
     if not hours:
         return _NOTHING
-    provider_ids = sorted({row[0] for row in hours})
+    # A column is one provider at one office; codes sort by time, then office (in the
+    # order given), then provider id.
+    position = {pk: n for n, pk in enumerate(office_ids)}
+    columns = sorted(
+        {(office_id, provider_id) for office_id, provider_id, *_ in hours}, key=lambda c: (position[c[0]], c[1])
+    )
+    provider_ids = sorted({provider_id for _, provider_id in columns})
     room_kind = appointment_type.room_kind
 
-    exception_filter = exceptions_for(office=office, provider_ids=provider_ids)
+    exception_filter = reduce(or_, (exceptions_for(office=office, provider_ids=provider_ids) for office in offices))
     appointment_filter = Q(provider_id__in=provider_ids)
     if room_kind:
-        rooms_here = Q(room__office=office, room__kind=room_kind)
+        rooms_here = Q(room__office_id__in=office_ids, room__kind=room_kind)
         exception_filter |= rooms_here
         appointment_filter |= rooms_here
     exceptions = list(
         ScheduleException.objects.filter(starts_at__lt=range_end + occupies, ends_at__gt=range_start)
         .filter(exception_filter)
         .order_by()
-        .values_list("provider_id", "room_id", "starts_at", "ends_at")
+        .values_list("provider_id", "room_id", "office_id", "starts_at", "ends_at")
     )
     # Ordered as the (provider, starts_at) index reads them: each provider's rows come
     # together and already sorted, so the sweep below sorts almost nothing.
@@ -374,18 +434,21 @@ def _search(
         .filter(appointment_filter)
         .order_by("provider_id", "starts_at")
     )
-    room_ids: list[int] = []
+    rooms_by_office: dict[int, list[int]] = {}
     room_rows: list[tuple[int, int, int]] = []
     if room_kind:
         rows = _rows(appointments.values_list("provider_id", "room_id", _Epoch("starts_at"), _Epoch("blocks_until")))
         provider_rows = [(pid, start, end) for pid, _, start, end in rows]
         room_rows = sorted((room_id, start, end) for _, room_id, start, end in rows if room_id is not None)
-        room_ids = list(
-            Room.objects.filter(office=office, kind=room_kind, is_active=True)
+        for office_id, room_id in (
+            Room.objects.filter(office_id__in=office_ids, kind=room_kind, is_active=True)
             .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        if not room_ids:
+            .values_list("office_id", "pk")
+        ):
+            rooms_by_office.setdefault(office_id, []).append(room_id)
+        # An office without such a room offers nothing; the others still do.
+        columns = [column for column in columns if column[0] in rooms_by_office]
+        if not columns:
             return _NOTHING
     else:
         provider_rows = _rows(appointments.values_list("provider_id", _Epoch("starts_at"), _Epoch("blocks_until")))
@@ -393,79 +456,86 @@ def _search(
     # Busy rows are (provider or room id, start, end) in whole seconds. An exception is
     # widened to whole seconds, which changes nothing for starts that are whole seconds.
     everyone: list[tuple[int, int]] = []
+    closed: dict[int, list[tuple[int, int]]] = defaultdict(list)
     away: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for provider_id, room_id, starts_at, ends_at in exceptions:
+    for provider_id, room_id, office_id, starts_at, ends_at in exceptions:
         interval = (int(starts_at.timestamp() // 1), -int(-ends_at.timestamp() // 1))
         if provider_id is not None:
             away[provider_id].append(interval)
         elif room_id is not None:
             room_rows.append((room_id, *interval))
+        elif office_id is not None:
+            closed[office_id].append(interval)
         else:
             everyone.append(interval)
     first = itemgetter(0)
     booked = {pid: list(rows) for pid, rows in groupby(provider_rows, first)}
-    provider_busy = []
-    for pid in provider_ids:
+    column_busy = []
+    for office_id, pid in columns:
         busy_rows = booked.get(pid, [])
-        if pid in away or everyone:
-            busy_rows = sorted(busy_rows + [(pid, start, end) for start, end in away[pid] + everyone])
-        provider_busy.append(_Busy(busy_rows))
+        extra = away.get(pid, []) + closed.get(office_id, []) + everyone
+        if extra:
+            busy_rows = sorted(busy_rows + [(pid, start, end) for start, end in extra])
+        column_busy.append(_Busy(busy_rows))
     room_rows.sort()
     by_room = {rid: list(rows) for rid, rows in groupby(room_rows, first)}
-    room_busy = [_Busy(by_room.get(rid, [])) for rid in room_ids]
+    room_busy = {
+        office_id: [_Busy(by_room.get(rid, [])) for rid in room_ids] for office_id, room_ids in rooms_by_office.items()
+    }
 
     # Offered starts are whole seconds strictly after now (and after the notice, online).
     earliest = now + rules.min_notice if source == Source.ONLINE else now
-    lowest = max(int(range_start.timestamp()), int(earliest.timestamp() // 1) + 1)
     last_moment = (now + rules.horizon).timestamp() if source == Source.ONLINE else range_end.timestamp() - 1
-    highest = int(last_moment // 1)
     step = rules.slot_step_minutes * 60
     duration = appointment_type.duration_minutes * 60
     length = int(occupies.total_seconds())
 
-    width = len(provider_ids)
-    index_of = {pid: index for index, pid in enumerate(provider_ids)}
-    blocks_by_weekday: dict[int, list[tuple[int, int, int, time, time]]] = defaultdict(list)
-    for provider_id, weekday, opens, closes in hours:
-        blocks_by_weekday[weekday].append((index_of[provider_id], _seconds(opens), _seconds(closes), opens, closes))
+    width = len(columns)
+    index_of = {column: index for index, column in enumerate(columns)}
+    # Per office and weekday: (column, opens, closes) in seconds after midnight, and as times.
+    blocks: dict[tuple[int, int], list[tuple[int, int, int, time, time]]] = defaultdict(list)
+    for office_id, provider_id, weekday, opens, closes in hours:
+        index = index_of.get((office_id, provider_id))
+        if index is not None:
+            blocks[office_id, weekday].append((index, _seconds(opens), _seconds(closes), opens, closes))
 
     codes: list[int] = []
-    day = max(start_date, datetime.fromtimestamp(lowest, zone).date() - _DAY)  # nothing earlier can be offered
-    while day <= end_date:
-        blocks = blocks_by_weekday.get(day.weekday())
-        if blocks:
-            for index, block_start, block_end in _day_blocks(day, blocks, zone):
-                low = block_start if block_start > lowest else lowest
-                high = min(block_end - duration, highest)
-                if high < low:
-                    continue
-                busy = provider_busy[index]
-                if room_busy:
-                    starts = busy.free_starts(origin=block_start, step=step, lowest=low, highest=high, length=length)
-                    codes.extend(
-                        start * width + index
-                        for start in starts
-                        if any(room.is_free(start, start + length) for room in room_busy)
-                    )
-                else:
-                    codes.extend(
-                        busy.free_starts(
-                            origin=block_start,
-                            step=step,
-                            lowest=low,
-                            highest=high,
-                            length=length,
-                            width=width,
-                            index=index,
+    for office_id, zone in zones.items():
+        lowest = max(int(range_starts[office_id].timestamp()), int(earliest.timestamp() // 1) + 1)
+        highest = min(int(last_moment // 1), int(range_ends[office_id].timestamp()) - 1)
+        rooms = room_busy.get(office_id, [])
+        day = max(start_date, datetime.fromtimestamp(lowest, zone).date() - _DAY)  # nothing earlier can be offered
+        while day <= end_date:
+            today_blocks = blocks.get((office_id, day.weekday()))
+            if today_blocks:
+                for index, block_start, block_end in _day_blocks(day, today_blocks, zone):
+                    low = block_start if block_start > lowest else lowest
+                    high = min(block_end - duration, highest)
+                    if high < low:
+                        continue
+                    busy = column_busy[index]
+                    if rooms:
+                        starts = busy.free_starts(
+                            origin=block_start, step=step, lowest=low, highest=high, length=length
                         )
-                    )
-        day += _DAY
+                        codes.extend(
+                            start * width + index
+                            for start in starts
+                            if any(room.is_free(start, start + length) for room in rooms)
+                        )
+                    else:
+                        codes.extend(
+                            busy.free_starts(
+                                origin=block_start,
+                                step=step,
+                                lowest=low,
+                                highest=high,
+                                length=length,
+                                width=width,
+                                index=index,
+                            )
+                        )
+            day += _DAY
 
     codes.sort()
-    return _Found(
-        codes=codes,
-        width=width,
-        provider_ids=provider_ids,
-        office_id=office.pk,
-        duration=appointment_type.duration,
-    )
+    return _Found(codes=codes, width=width, columns=columns, duration=appointment_type.duration)

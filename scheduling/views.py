@@ -218,9 +218,34 @@ def _appointment_context(appointment: Appointment) -> dict[str, Any]:
 # --- Booking ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class OfficeChoice:
+    """An office on the first step, with its soonest free time said in words (empty when it has none)."""
+
+    office: Office
+    soonest_day: str
+    soonest_time: str
+
+
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    return render(request, "scheduling/start.html", {"booking_offices": Office.objects.filter(is_active=True)})
+    offices = list(Office.objects.filter(is_active=True))
+    appointment_type = _consultation_type()
+    soonest = {}
+    if appointment_type is not None and offices:
+        # One search for every office, so a person can see where they would be seen sooner.
+        soonest = queries.soonest_free_slots(offices=offices, appointment_type=appointment_type)
+    choices = []
+    for office in offices:
+        slot = soonest.get(office.pk)
+        choices.append(
+            OfficeChoice(
+                office=office,
+                soonest_day=display.day_label(slot.starts_at, office) if slot else "",
+                soonest_time=display.time_label(slot.starts_at, office) if slot else "",
+            )
+        )
+    return render(request, "scheduling/start.html", {"choices": choices})
 
 
 @require_GET

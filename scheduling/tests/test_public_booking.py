@@ -28,6 +28,7 @@ from scheduling.models import (
     BookingRules,
     CallbackRequest,
     Provider,
+    ScheduleException,
     WorkingHours,
 )
 from scheduling.queries import Slot
@@ -108,6 +109,44 @@ def test_the_first_step_lists_both_offices_with_a_link_to_their_times(client: Cl
     assert response.status_code == 200
     assert 'href="/book/los-angeles/"' in body
     assert 'href="/book/encino/"' in body
+
+
+def test_the_first_step_gives_each_office_the_first_time_its_own_page_offers(client: Client, clinic: Office) -> None:
+    choices = client.get("/book/").context["choices"]
+    assert [choice.office.slug for choice in choices] == ["los-angeles", "encino"]
+    for choice in choices:
+        first_day = client.get(f"/book/{choice.office.slug}/").context["days"][0]
+        assert (choice.soonest_day, choice.soonest_time) == (first_day.label, first_day.times[0].time)
+    encino = Office.objects.get(slug="encino")
+    ScheduleException.objects.create(
+        office=encino, kind=ScheduleException.Kind.CLOSURE,
+        starts_at=timezone.now(), ends_at=timezone.now() + timedelta(days=400),
+    )  # fmt: skip
+    body = client.get("/book/").content.decode()
+    assert body.count("First free time: ") == 1
+    assert body.count("No free times online right now. You can ask us to call you back.") == 1
+    assert body.index("First free time: ") < body.index("No free times online") < body.index("/book/encino/")
+
+
+def test_the_first_step_costs_the_same_queries_for_two_offices_and_three(client: Client, clinic: Office) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/book/")
+        assert response.status_code == 200
+        assert all(choice.soonest_day for choice in response.context["choices"])
+        return len(queries)
+
+    client.get("/book/")  # warms the practice cache, as any earlier visitor would
+    two = count()
+    third = Office.objects.create(
+        name="Pasadena", slug="pasadena", street="1 Example St", city="Pasadena", postal_code="91101",
+        phone="(626) 555-0100", order=3,
+    )  # fmt: skip
+    provider = Provider.objects.order_by("pk").first()
+    assert provider is not None
+    WorkingHours.objects.create(provider=provider, office=third, weekday=5, starts=time(9), ends=time(13))
+    assert len(client.get("/book/").context["choices"]) == 3
+    assert count() == two
 
 
 def test_the_office_page_and_the_call_to_action_link_to_online_booking(client: Client, clinic: Office) -> None:

@@ -1,6 +1,7 @@
 """The free-time search: what it offers, in what order, and how few queries it costs."""
 
 from datetime import date, time, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -8,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling import services
 from scheduling.models import Appointment, Provider, ScheduleException, WorkingHours
-from scheduling.queries import FreeDay, Slot, free_slots, nearest_free_slots, next_free_days
+from scheduling.queries import FreeDay, Slot, free_slots, nearest_free_slots, next_free_days, soonest_free_slots
 from scheduling.tests.conftest import LA_ZONE, MONDAY, NEXT_MONDAY, NOW, TUESDAY, Schedule, hhmm, local, make_patient
 
 WEDNESDAY = date(2031, 3, 5)
@@ -34,7 +35,7 @@ def test_free_slots_leave_out_an_appointment_and_its_buffer(schedule: Schedule) 
         starts_at=local(WEDNESDAY, "10:00"), patient=schedule.rosa, source=STAFF, now=NOW,
     )  # fmt: skip
     slots = free_slots(
-        office=schedule.la, appointment_type=schedule.consult, start_date=WEDNESDAY, end_date=WEDNESDAY, now=NOW
+        offices=[schedule.la], appointment_type=schedule.consult, start_date=WEDNESDAY, end_date=WEDNESDAY, now=NOW
     )
     assert [hhmm(slot.starts_at) for slot in slots] == ["09:00", *times("11:00", "16:15")]
     assert slots[0] == Slot(
@@ -50,17 +51,17 @@ def test_free_slots_leave_out_time_off(schedule: Schedule) -> None:
         provider=schedule.doctor, starts_at=local(WEDNESDAY, "12:00"), ends_at=local(WEDNESDAY, "17:00")
     )
     slots = free_slots(
-        office=schedule.la, appointment_type=schedule.consult, start_date=WEDNESDAY, end_date=WEDNESDAY, now=NOW
+        offices=[schedule.la], appointment_type=schedule.consult, start_date=WEDNESDAY, end_date=WEDNESDAY, now=NOW
     )
     assert [hhmm(slot.starts_at) for slot in slots] == times("09:00", "11:00")
 
 
 def test_free_slots_offer_only_what_online_patients_may_book(schedule: Schedule) -> None:
     online = free_slots(
-        office=schedule.la, appointment_type=schedule.consult, start_date=MONDAY, end_date=TUESDAY, now=NOW
+        offices=[schedule.la], appointment_type=schedule.consult, start_date=MONDAY, end_date=TUESDAY, now=NOW
     )
     staff = free_slots(
-        office=schedule.la,
+        offices=[schedule.la],
         appointment_type=schedule.consult,
         start_date=MONDAY,
         end_date=TUESDAY,
@@ -73,7 +74,7 @@ def test_free_slots_offer_only_what_online_patients_may_book(schedule: Schedule)
     assert len(staff) - len(online) == 30
     assert (
         free_slots(
-            office=schedule.la, appointment_type=schedule.follow_up, start_date=MONDAY, end_date=TUESDAY, now=NOW
+            offices=[schedule.la], appointment_type=schedule.follow_up, start_date=MONDAY, end_date=TUESDAY, now=NOW
         )
         == []
     )
@@ -81,7 +82,7 @@ def test_free_slots_offer_only_what_online_patients_may_book(schedule: Schedule)
 
 def test_free_slots_stop_at_the_horizon(schedule: Schedule) -> None:
     slots = free_slots(
-        office=schedule.la,
+        offices=[schedule.la],
         appointment_type=schedule.consult,
         start_date=MONDAY,
         end_date=MONDAY + timedelta(days=120),
@@ -95,7 +96,7 @@ def test_free_slots_are_ordered_by_time_then_provider(schedule: Schedule) -> Non
     third = Provider.objects.create(name="Dr. Third")
     WorkingHours.objects.create(provider=third, office=schedule.la, weekday=1, starts=time(9), ends=time(17))
     slots = free_slots(
-        office=schedule.la, appointment_type=schedule.consult, start_date=TUESDAY, end_date=THURSDAY, now=NOW
+        offices=[schedule.la], appointment_type=schedule.consult, start_date=TUESDAY, end_date=THURSDAY, now=NOW
     )
     assert slots == sorted(slots, key=lambda slot: (slot.starts_at, slot.provider_id))
     assert [slot.provider_id for slot in slots[:2]] == sorted([schedule.pa.pk, third.pk])
@@ -109,7 +110,7 @@ def test_a_procedure_is_offered_only_when_a_procedure_room_is_free(schedule: Sch
         starts_at=local(WEDNESDAY, "09:00"), patient=schedule.rosa, source=STAFF, now=NOW,
     )  # fmt: skip
     slots = free_slots(
-        office=schedule.la,
+        offices=[schedule.la],
         appointment_type=schedule.procedure,
         start_date=WEDNESDAY,
         end_date=WEDNESDAY,
@@ -132,7 +133,7 @@ def test_a_nine_oclock_slot_is_nine_oclock_local_after_the_daylight_saving_chang
     schedule: Schedule, day: date, now: object, utc_hour: int
 ) -> None:
     slots = free_slots(
-        office=schedule.la,
+        offices=[schedule.la],
         appointment_type=schedule.consult,
         start_date=day,
         end_date=day,
@@ -153,7 +154,7 @@ def test_every_offered_slot_can_be_booked(schedule: Schedule) -> None:
     )  # fmt: skip
     for appointment_type in (schedule.consult, schedule.follow_up):
         slots = free_slots(
-            office=schedule.la,
+            offices=[schedule.la],
             appointment_type=appointment_type,
             start_date=WEDNESDAY,
             end_date=THURSDAY,
@@ -218,16 +219,23 @@ def _busy_practice(schedule: Schedule, providers: int) -> None:
 
 
 @pytest.mark.parametrize(("type_name", "expected"), [("consult", 4), ("procedure", 5)])
-def test_free_slots_cost_the_same_queries_for_a_week_of_one_provider_and_ninety_days_of_six(
+def test_free_slots_cost_the_same_queries_for_a_week_of_one_provider_and_ninety_days_of_six_at_two_offices(
     schedule: Schedule, type_name: str, expected: int
 ) -> None:
     _busy_practice(schedule, providers=5)
     appointment_type = getattr(schedule, type_name)
     counts = []
-    for days, provider in ((7, schedule.doctor), (90, schedule.doctor), (7, None), (90, None)):
+    both = [schedule.la, schedule.encino]
+    for days, provider, offices in (
+        (7, schedule.doctor, [schedule.la]),
+        (90, schedule.doctor, [schedule.la]),
+        (7, None, [schedule.la]),
+        (90, None, [schedule.la]),
+        (90, None, both),
+    ):
         with CaptureQueriesContext(connection) as queries:
             slots = free_slots(
-                office=schedule.la,
+                offices=offices,
                 appointment_type=appointment_type,
                 start_date=MONDAY,
                 end_date=MONDAY + timedelta(days=days - 1),
@@ -237,7 +245,7 @@ def test_free_slots_cost_the_same_queries_for_a_week_of_one_provider_and_ninety_
             )
         assert slots
         counts.append(len(queries))
-    assert counts == [expected] * 4
+    assert counts == [expected] * 5
 
 
 def test_free_slots_offer_exactly_the_grid_starts_that_booking_accepts(schedule: Schedule) -> None:
@@ -283,7 +291,7 @@ def test_free_slots_offer_exactly_the_grid_starts_that_booking_accepts(schedule:
                 accepted.append(start)
             transaction.savepoint_rollback(savepoint)
         offered = free_slots(
-            office=schedule.la,
+            offices=[schedule.la],
             appointment_type=appointment_type,
             start_date=WEDNESDAY,
             end_date=WEDNESDAY,
@@ -293,3 +301,67 @@ def test_free_slots_offer_exactly_the_grid_starts_that_booking_accepts(schedule:
         )
         assert [hhmm(slot.starts_at) for slot in offered] == accepted
         assert accepted == expected[appointment_type.slug]
+
+
+def test_one_search_of_both_offices_finds_what_two_searches_find(schedule: Schedule) -> None:
+    services.appointment_book(
+        office=schedule.encino, provider=schedule.doctor, appointment_type=schedule.consult,
+        starts_at=local(THURSDAY, "10:00"), patient=schedule.rosa, source=STAFF, now=NOW,
+    )  # fmt: skip
+    ScheduleException.objects.create(
+        office=schedule.la, kind=ScheduleException.Kind.CLOSURE,
+        starts_at=local(TUESDAY, "12:00"), ends_at=local(TUESDAY, "17:00"),
+    )  # fmt: skip
+    for appointment_type, source in ((schedule.consult, Appointment.Source.ONLINE), (schedule.procedure, STAFF)):
+        search: dict[str, Any] = {
+            "appointment_type": appointment_type, "start_date": MONDAY, "end_date": NEXT_MONDAY, "now": NOW,
+            "source": source,
+        }  # fmt: skip
+        la = free_slots(offices=[schedule.la], **search)
+        encino = free_slots(offices=[schedule.encino], **search)
+        both = free_slots(offices=[schedule.encino, schedule.la], **search)
+        first = {schedule.encino.pk: 0, schedule.la.pk: 1}
+        assert both == sorted(la + encino, key=lambda slot: (slot.starts_at, first[slot.office_id], slot.provider_id))
+        assert {slot.office_id for slot in la} == {schedule.la.pk}
+        assert {slot.office_id for slot in encino} == {schedule.encino.pk}
+    # The closure of Los Angeles leaves Encino open; the doctor's Encino booking is busy everywhere.
+    tuesday = [
+        (slot.office_id, hhmm(slot.starts_at))
+        for slot in free_slots(
+            offices=[schedule.la, schedule.encino],
+            appointment_type=schedule.consult,
+            start_date=TUESDAY,
+            end_date=TUESDAY,
+            now=NOW,
+        )
+        if slot.starts_at >= local(TUESDAY, "12:00")
+    ]
+    assert {office_id for office_id, _ in tuesday} == {schedule.encino.pk}
+    thursday = free_slots(
+        offices=[schedule.la, schedule.encino], appointment_type=schedule.consult, provider=schedule.doctor,
+        start_date=THURSDAY, end_date=THURSDAY, now=NOW,
+    )  # fmt: skip
+    assert [hhmm(slot.starts_at) for slot in thursday] == ["09:00", *times("11:00", "16:15")]
+
+
+def test_soonest_free_slots_give_each_office_its_first_time(schedule: Schedule) -> None:
+    # Monday 7:00 with 24 h notice: Tuesday 7:00 is the earliest; everyone starts at 9:00.
+    soonest = soonest_free_slots(offices=[schedule.la, schedule.encino], appointment_type=schedule.consult, now=NOW)
+    assert {
+        office_id: (slot.provider_id, hhmm(slot.starts_at), slot.starts_at.date())
+        for office_id, slot in soonest.items()
+    } == {
+        schedule.la.pk: (schedule.pa.pk, "09:00", TUESDAY),
+        schedule.encino.pk: (schedule.doctor.pk, "09:00", TUESDAY),
+    }
+    ScheduleException.objects.create(
+        office=schedule.encino, kind=ScheduleException.Kind.CLOSURE,
+        starts_at=local(MONDAY, "00:00"), ends_at=local(MONDAY, "00:00") + timedelta(days=120),
+    )  # fmt: skip
+    ScheduleException.objects.create(
+        provider=schedule.pa, starts_at=local(TUESDAY, "00:00"), ends_at=local(WEDNESDAY, "00:00")
+    )
+    soonest = soonest_free_slots(offices=[schedule.la, schedule.encino], appointment_type=schedule.consult, now=NOW)
+    assert [(office_id, slot.provider_id, slot.starts_at) for office_id, slot in soonest.items()] == [
+        (schedule.la.pk, schedule.doctor.pk, local(WEDNESDAY, "09:00"))
+    ]
