@@ -471,6 +471,7 @@ class Reminder(models.Model):
     class SkipReason(models.TextChoices):
         TOO_LATE = "too_late", _("Its time passed longer ago than the grace window")
         CHANGED = "changed", _("The appointment was cancelled or moved, or lost its email address")
+        STOPPED = "stopped", _("The worker stopped while sending it: it may or may not have gone out")
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
     offset_minutes = models.PositiveIntegerField(help_text="How long before the appointment it is due.")

@@ -12,6 +12,10 @@ patient has an email address gets one reminder per offset in the practice's
 3. Record SENT, or FAILED with the kind of error and a time to try again. A retry
    claims the row with a conditional update (FAILED to SENDING) that one worker wins.
 
+A worker stopped between 1 and 3 (killed, the machine down) leaves its row SENDING.
+After STUCK_AFTER the next pass records it SKIPPED (`stopped`) for staff to see,
+never sends it again: the email may have gone out, and once is the promise.
+
 A reminder whose time passed longer ago than the grace window (a 2-day reminder for a
 booking made 1 day ahead, a worker that was stopped for hours) is recorded SKIPPED
 rather than sent at a misleading moment, and nothing is sent once the appointment has
@@ -23,6 +27,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from time import monotonic
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,6 +43,8 @@ Status = Reminder.Status
 # A failed send is tried again after 2, 4, 8, 16 minutes, then every 30, until its window closes.
 RETRY_FIRST = timedelta(minutes=2)
 RETRY_LONGEST = timedelta(minutes=30)
+# Far longer than a send can take (EMAIL_TIMEOUT bounds each step of one).
+STUCK_AFTER = timedelta(minutes=10)
 
 
 @dataclass
@@ -66,16 +73,29 @@ def reminders_send_due(*, now: datetime | None = None) -> ReminderPass:
     now = (now or timezone.now()).astimezone(UTC)
     rules = BookingRules.current()
     result = ReminderPass()
+    started = monotonic()
+
+    def claim_time() -> datetime:
+        # The moment of a claim, not of the pass: a long pass must not look stuck to another worker.
+        return now + timedelta(seconds=monotonic() - started)
+
+    for stuck in Reminder.objects.filter(status=Status.SENDING, claimed_at__lt=now - STUCK_AFTER).order_by("pk"):
+        if _settle(stuck, status=Status.SKIPPED, skip_reason=Reminder.SkipReason.STOPPED):
+            result.add(Status.SKIPPED)
+            logger.warning(
+                "Reminder %s was claimed by a worker that stopped before recording it; marked stopped, not sent again.",
+                stuck.pk,
+            )
     for appointment, offset in _due(now=now, rules=rules):
         due_at = appointment.starts_at - offset
         late = _too_late(due_at=due_at, starts_at=appointment.starts_at, now=now, rules=rules)
-        reminder = _claim(appointment=appointment, offset=offset, due_at=due_at, now=now, late=late)
+        reminder = _claim(appointment=appointment, offset=offset, due_at=due_at, now=claim_time(), late=late)
         if reminder is None:
             continue  # another worker claimed it first
         # One at a time: claim, send, record. A worker that dies leaves at most one row unsettled.
         result.add(Status.SKIPPED if late else _send(reminder, now=now))
     for reminder in Reminder.objects.filter(status=Status.FAILED, next_attempt_at__lte=now).order_by("pk"):
-        result.add(_retry(reminder, now=now, rules=rules))
+        result.add(_retry(reminder, now=now, rules=rules, claimed_at=claim_time()))
     return result
 
 
@@ -126,12 +146,12 @@ def _claim(
         return None
 
 
-def _retry(reminder: Reminder, *, now: datetime, rules: BookingRules) -> str:
+def _retry(reminder: Reminder, *, now: datetime, rules: BookingRules, claimed_at: datetime) -> str:
     """Claim a failed reminder again and send it, or skip it once its window has closed. Returns the outcome."""
     if _too_late(due_at=reminder.due_at, starts_at=reminder.starts_at, now=now, rules=rules):
         won = _settle(reminder, expected=Status.FAILED, status=Status.SKIPPED, skip_reason=Reminder.SkipReason.TOO_LATE)
         return Status.SKIPPED if won else ""
-    if not _settle(reminder, expected=Status.FAILED, status=Status.SENDING, claimed_at=now):
+    if not _settle(reminder, expected=Status.FAILED, status=Status.SENDING, claimed_at=claimed_at):
         return ""  # another worker is retrying it
     return _send(reminder, now=now)
 

@@ -467,3 +467,48 @@ def test_staff_edit_the_reminder_hours_in_the_admin_and_a_bad_value_is_explained
     assert good.status_code == 302
     rules = BookingRules.objects.get()
     assert (rules.reminder_hours, rules.reminder_grace_minutes) == ("24,2", 90)
+
+
+def test_a_reminder_left_sending_by_a_stopped_worker_is_marked_stopped_and_never_sent_twice(
+    schedule: Schedule, monkeypatch: Any, caplog: Any
+) -> None:
+    book(schedule)
+
+    def stopped_mid_send(message: EmailMessage, fail_silently: bool = False) -> int:
+        raise KeyboardInterrupt  # as the worker's process is stopped between claiming and recording
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailMessage, "send", stopped_mid_send)
+        with pytest.raises(KeyboardInterrupt):
+            sent(TWO_DAYS_BEFORE)
+    assert rows() == [(48 * 60, "sending", "", 0)]
+    caplog.set_level(logging.INFO)
+    assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=9))) == (0, 0, 0)  # it may still be on its way
+    assert rows() == [(48 * 60, "sending", "", 0)]
+    assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=11))) == (0, 0, 1)
+    assert rows() == [(48 * 60, "skipped", "stopped", 0)]
+    reminder = Reminder.objects.get()
+    assert caplog.messages == [
+        f"Reminder {reminder.pk} was claimed by a worker that stopped before recording it; "
+        "marked stopped, not sent again."
+    ]
+    assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=12))) == (0, 0, 0)
+    assert mail.outbox == []
+
+
+def test_a_long_pass_claims_each_reminder_at_its_own_moment(schedule: Schedule, monkeypatch: Any) -> None:
+    """Another worker must not take a reminder claimed late in a slow pass for one left behind."""
+    book(schedule)
+    book(schedule, patient=make_patient(3), hhmm="11:00")
+    readings = [0.0, 0.0]  # the pass starts, the first claim; every later reading is 700 s on
+
+    def monotonic() -> float:
+        return readings.pop(0) if readings else 700.0
+
+    monkeypatch.setattr("scheduling.reminders.monotonic", monotonic)
+    assert counts(sent(TWO_DAYS_BEFORE + timedelta(hours=1))) == (2, 0, 0)
+    claimed = list(Reminder.objects.order_by("starts_at").values_list("claimed_at", flat=True))
+    assert claimed == [
+        TWO_DAYS_BEFORE + timedelta(hours=1),
+        TWO_DAYS_BEFORE + timedelta(hours=1, seconds=700),
+    ]
