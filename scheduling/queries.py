@@ -1,13 +1,13 @@
 """Reads of the scheduling domain: the free-time search.
 
 `free_slots` asks the database a fixed number of questions whatever the date range or
-the number of providers (the booking rules, the hours, the exceptions, the active
+the number of providers or offices (the booking rules, the hours, the exceptions, the active
 appointments and, for types that need one, the rooms), then sweeps the calendar in
 Python. It applies the same rules as `services.appointment_book`, so every slot it
 offers can be booked unless someone else takes it first.
 
-The sweep works in whole seconds since 1970 and packs each free (start, provider) pair
-into one integer, so that ninety days of six providers cost a few thousand integers and
+The sweep works in whole seconds since 1970 and packs each free (start, provider at an
+office) pair into one integer, so that ninety days of six providers cost a few thousand integers and
 one sort; `Slot` values (with their datetimes) are built at the end, and only for what
 the caller returns (`next_free_days` builds the days it shows, not the whole horizon).
 """
@@ -17,9 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
 from itertools import accumulate, groupby
-from operator import itemgetter, or_
+from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -121,10 +120,7 @@ def soonest_free_slots(
         source=Source.ONLINE,
         rules=rules,
     )
-    soonest: dict[int, Slot] = {}
-    for slot in found.slots(found.first_per_office()):
-        soonest[slot.office_id] = slot
-    return soonest
+    return {slot.office_id: slot for slot in found.slots(found.first_per_office())}
 
 
 def next_free_days(
@@ -414,7 +410,7 @@ def _search(
     provider_ids = sorted({provider_id for _, provider_id in columns})
     room_kind = appointment_type.room_kind
 
-    exception_filter = reduce(or_, (exceptions_for(office=office, provider_ids=provider_ids) for office in offices))
+    exception_filter = exceptions_for(office_ids=office_ids, provider_ids=provider_ids)
     appointment_filter = Q(provider_id__in=provider_ids)
     if room_kind:
         rooms_here = Q(room__office_id__in=office_ids, room__kind=room_kind)

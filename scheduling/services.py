@@ -141,14 +141,14 @@ def active_appointments() -> QuerySet[Appointment]:
     return Appointment.objects.filter(status__in=ACTIVE_STATUSES)
 
 
-def exceptions_for(*, office: Office, provider_ids: Any) -> Q:
-    """The exceptions that make a provider of `provider_ids` unavailable at `office`.
+def exceptions_for(*, office_ids: Any, provider_ids: Any) -> Q:
+    """The exceptions that make a provider of `provider_ids` unavailable at an office of `office_ids`.
 
     Their own time off, a closure of the office, or a closure of the whole practice.
     """
     return (
         Q(provider_id__in=provider_ids)
-        | Q(provider__isnull=True, room__isnull=True, office=office)
+        | Q(provider__isnull=True, room__isnull=True, office_id__in=office_ids)
         | Q(provider__isnull=True, room__isnull=True, office__isnull=True)
     )
 
@@ -436,7 +436,7 @@ def _place(
         raise OutsideHours()
     overlapping = Q(starts_at__lt=blocks_until, ends_at__gt=starts_at)
     if ScheduleException.objects.filter(
-        overlapping, exceptions_for(office=office, provider_ids=[provider.pk])
+        overlapping, exceptions_for(office_ids=[office.pk], provider_ids=[provider.pk])
     ).exists():
         raise Unavailable()
 
