@@ -49,7 +49,10 @@ class Practice(models.Model):
 class Office(models.Model):
     """A place where patients are seen."""
 
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, help_text="As English speakers write it, e.g. 'Los Angeles'.")
+    name_es = models.CharField(
+        max_length=80, blank=True, help_text="As Spanish speakers write it, e.g. 'Los Ángeles'; empty if the same."
+    )
     slug = models.SlugField(unique=True)
     street = models.CharField(max_length=160)
     suite = models.CharField(max_length=60, blank=True)
@@ -74,6 +77,11 @@ class Office(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("website:office", kwargs={"slug": self.slug})
+
+    @property
+    def local_name(self) -> str:
+        """The office's name in the active language ("Los Ángeles" on Spanish pages)."""
+        return (self.name_es if get_language() == "es" else self.name) or self.name
 
     @property
     def phone_href(self) -> str:
@@ -224,6 +232,10 @@ class Inquiry(models.Model):
     message = models.TextField(_("message"), max_length=4000)
     language = models.CharField(max_length=2, default="en")
     sent_despite_medical_notice = models.BooleanField(default=False)
+    urgent = models.BooleanField(
+        default=False,
+        help_text="The message mentioned an urgent warning sign; the sender was told to call the office or 911.",
+    )
     client_key = models.CharField(max_length=64, db_index=True, help_text="A keyed hash of the sender's IP address.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -54,6 +54,7 @@ class Command(BaseCommand):
         la = self._office(
             slug="los-angeles",
             name="Los Angeles",
+            name_es="Los Ángeles",
             street="100 Example Boulevard",
             suite="Suite 200",
             city="Los Angeles",
