@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "website",
     "scheduling",
     "patients",
+    "procedures",
+    "outcomes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
