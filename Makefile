@@ -54,7 +54,14 @@ run: demo static
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.dev-installed browser-deps
+# Lighthouse for the browser checks, exactly as package-lock.json pins it (Debian's nodejs when node is
+# missing). Lighthouse drives Debian's chromium; nothing here downloads a browser.
+node_modules/.installed: package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.dev-installed browser-deps node_modules/.installed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -q $(PYTEST_ARGS)
 

@@ -126,3 +126,57 @@ def _english_by_default() -> Iterator[None]:
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+class QueuedEmail:
+    """An email a block of code put in the outbox; calling it runs the worker's ready tasks, as the worker would."""
+
+    def __init__(self, email: Any) -> None:
+        self.email = email
+
+    def __call__(self) -> None:
+        """Deliver this email as the worker's task would (only this one)."""
+        from outbox.services import email_deliver
+
+        email_deliver(email_id=self.email.pk)
+
+    def __repr__(self) -> str:
+        return f"QueuedEmail({self.email.kind} to {self.email.to})"
+
+
+@pytest.fixture
+def outbox_capture(db: Any) -> Any:
+    """`with outbox_capture(execute=True) as queued:` collects the outbox emails the block queued.
+
+    With `execute=True` they are delivered when the block ends (to `mail.outbox`), as the
+    worker would after the commit; with False nothing is sent until a test calls `queued[0]()`.
+    """
+    from contextlib import contextmanager
+
+    from outbox.models import Email
+
+    @contextmanager
+    def capture(*, execute: bool = False) -> Iterator[list[QueuedEmail]]:
+        before = set(Email.objects.values_list("pk", flat=True))
+        queued: list[QueuedEmail] = []
+        yield queued
+        queued.extend(QueuedEmail(email) for email in Email.objects.exclude(pk__in=before).order_by("pk"))
+        if execute:
+            for email in queued:
+                email()
+
+    return capture
+
+
+@pytest.fixture
+def deliver(db: Any) -> Any:
+    """Run the worker's ready tasks now (the outbox's deliveries) and return `mail.outbox`."""
+    from django.core import mail
+
+    from outbox.worker import run_ready_tasks
+
+    def run() -> list[Any]:
+        run_ready_tasks()
+        return list(mail.outbox)
+
+    return run

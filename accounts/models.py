@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     TECHNICIAN = "technician", _("Processing technician")
     MANAGER = "manager", _("Practice manager")
     RESEARCHER = "researcher", _("Researcher")
+    ADMIN = "admin", _("Administrator")
 
 
 class User(AbstractUser):
@@ -28,16 +29,15 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def is_clinician(self) -> bool:
-        return self.role in {Role.PHYSICIAN, Role.PHYSICIAN_ASSISTANT}
-
 
 class AuditEvent(models.Model):
-    """One read or change of protected information: who, what, when, from where.
+    """One read, change, export, signature or refused attempt on protected information.
 
-    Rows are only ever added; `object_ref` names the record by its public id so
-    the log itself carries no health information.
+    Who (`actor` and the `role` they acted in), what (`action` on `object_type` named by
+    its public id in `object_ref`), whose (`patient`, a reference), when, from where,
+    and whether it was allowed. Written through `accounts.audit.audit_record`, inside the
+    transaction of the change it records. Rows are only ever added, and the log itself
+    carries no health information.
     """
 
     class Action(models.TextChoices):
@@ -46,8 +46,13 @@ class AuditEvent(models.Model):
         CHANGE = "change", "change"
         DELETE = "delete", "delete"
         EXPORT = "export", "export"
+        SIGN = "sign", "sign"
         SIGN_IN = "sign_in", "sign in"
         SIGN_IN_FAILED = "sign_in_failed", "sign-in failed"
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", "allowed"
+        DENIED = "denied", "denied"
 
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
@@ -55,14 +60,22 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    role = models.CharField(max_length=20, blank=True, help_text="The actor's role when they acted; empty for none.")
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=60)
     object_ref = models.CharField(max_length=64, blank=True)
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_ref"])]
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_ref"]),
+            models.Index(fields=["patient", "at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}:{self.object_ref}"

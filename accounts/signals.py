@@ -6,8 +6,8 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
-from accounts.services import audit_record
 
 
 @receiver(user_logged_in)

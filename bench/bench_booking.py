@@ -165,8 +165,8 @@ def _prepare() -> dict[str, Any]:
     from django.utils import timezone
 
     from scheduling import tokens
+    from scheduling.availability import free_slots
     from scheduling.models import AppointmentType, Provider, WorkingHours
-    from scheduling.queries import free_slots
     from website.models import Office
 
     offices = list(Office.objects.filter(slug__in=["los-angeles", "encino"]).order_by("slug"))
@@ -208,7 +208,7 @@ def _overlapping(provider_id: int, starts: int) -> dict[str, int]:
     from datetime import UTC, datetime
 
     from scheduling.models import AppointmentType
-    from scheduling.services import active_appointments
+    from scheduling.rules import active_appointments
 
     starts_at = datetime.fromtimestamp(starts, UTC)
     occupies = AppointmentType.objects.get(slug=CONSULTATION).occupies

@@ -3,7 +3,7 @@
 Builds 2 offices x 6 providers x 90 days, each provider in one office or the other on
 each weekday, with 60% of all working time already booked (consultations of 45 minutes
 plus a 15-minute buffer, drawn at random with a fixed seed), then times
-`scheduling.queries.free_slots` for the online consultation over the whole 90 days.
+`scheduling.availability.free_slots` for the online consultation over the whole 90 days.
 `slot_search_p95_ms` is the 95th percentile of REPEATS searches of both offices at once
 (every free time of the practice, as the booking page's first step asks it for each
 office's soonest time). `slot_search_one_office_p95_ms` is the same for one office at
@@ -143,8 +143,8 @@ def _fullness(today: date) -> float:
 def run() -> list[tuple[str, float, str]]:
     from zoneinfo import ZoneInfo
 
+    from scheduling.availability import free_slots
     from scheduling.models import Provider
-    from scheduling.queries import free_slots
 
     offices, appointment_type, now = _build()
     today = now.astimezone(ZoneInfo(offices[0].time_zone)).date()

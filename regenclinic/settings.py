@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "patients",
     "procedures",
     "outcomes",
+    "outbox",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,11 +62,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses the HTML. Below WhiteNoise, so static files never reach it (WhiteNoise sends its
+    # precompressed copies itself); above everything that writes the body. Since Django 4.2 it pads
+    # each response with random bytes, and the CSRF token is masked per response, against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -92,7 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "website.context_processors.practice",
-                "accounts.permissions.staff_links",
+                "accounts.access.staff_links",
             ],
         },
     },
@@ -143,6 +150,8 @@ LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "America/Los_Angeles"
+# Spanish as it is read in the US: 12-hour times ("2:15 p. m.") and month/day/year dates.
+FORMAT_MODULE_PATH = ["regenclinic.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -165,6 +174,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RegenClinic <no-reply@regenclinic.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background tasks (the outbox's deliveries): rows in the database, run by `manage.py run_worker`.
+# A task row commits with the change that queued it, so nothing is sent for a change that rolled back.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Cache (rate limits read the database, so this is only a speed-up): Redis
 # when REDIS_URL is set, per-process memory otherwise.
@@ -219,7 +232,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Each task start and finish is a line there; the worker logs its own summary instead.
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
 
 # The contact form's defences.

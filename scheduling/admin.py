@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts import access
+from accounts.admin_access import AuditedAdmin
 from scheduling.models import (
     Appointment,
     AppointmentType,
@@ -24,8 +26,14 @@ class WorkingHoursInline(admin.TabularInline[WorkingHours, Provider]):
 
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "kind", "user", "is_active"]
-    list_filter = ["kind", "is_active"]
+    """The one record of a clinician: calendar, sign-in, and the public profile the office pages show."""
+
+    list_display = ["name", "kind", "user", "is_active", "is_public"]
+    list_filter = ["kind", "is_active", "is_public"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "user", "color", "is_active"]}),
+        ("On the website", {"fields": ["is_public", "credentials", "bio_en", "bio_es", "order"]}),
+    ]
     inlines = [WorkingHoursInline]
 
 
@@ -70,45 +78,41 @@ class BookingRulesAdmin(admin.ModelAdmin[BookingRules]):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(AuditedAdmin, SimpleHistoryAdmin):
     """Read-only: bookings go through the services so that every rule applies."""
 
+    record = access.Record.APPOINTMENT
     list_display = ["starts_at", "office", "provider", "appointment_type", "status", "source"]
     list_filter = ["office", "provider", "status", "source"]
     date_hierarchy = "starts_at"
     search_fields = ["uuid"]
     raw_id_fields = ["patient"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    @staticmethod
+    def patient_of(appointment: Appointment) -> object:
+        return appointment.patient
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin[CallbackRequest]):
+class CallbackRequestAdmin(AuditedAdmin, admin.ModelAdmin[CallbackRequest]):
+    """Read-only here: the front desk marks requests done on the calendar's call-back list."""
+
+    record = access.Record.CALLBACK
     list_display = ["created_at", "name", "phone", "office", "handled"]
     list_filter = ["handled", "office"]
     readonly_fields = ["uuid", "created_at", "handled_at", "handled_by"]
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin[Reminder]):
-    """Read-only: what the worker sent, is retrying or skipped. Rows are written by scheduling.reminders."""
+class ReminderAdmin(AuditedAdmin, admin.ModelAdmin[Reminder]):
+    """Read-only: which reminders were queued or skipped; whether each went out is its outbox email's status."""
 
-    list_display = ["due_at", "status", "skip_reason", "offset_minutes", "attempts", "last_error", "sent_at"]
+    record = access.Record.REMINDER
+    list_display = ["due_at", "status", "skip_reason", "offset_minutes", "email_status", "claimed_at"]
     list_filter = ["status", "skip_reason"]
     date_hierarchy = "due_at"
+    list_select_related = ["email"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    @admin.display(description="email")
+    def email_status(self, reminder: Reminder) -> str:
+        return reminder.email.get_status_display() if reminder.email else "—"

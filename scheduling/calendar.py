@@ -19,7 +19,6 @@ from django.utils import dateformat, formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from patients.models import Patient
 from scheduling import display
 from scheduling.models import (
     Appointment,
@@ -35,7 +34,6 @@ from website.models import Office
 DAY = "day"
 WEEK = "week"
 VIEWS = (DAY, WEEK)
-SEARCH_LIMIT = 20
 EN_DASH = "\N{EN DASH}"
 ARRIVING = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
 
@@ -52,7 +50,6 @@ class Scope:
     label: str
     office: Office | None = None
     provider: Provider | None = None
-    book_url: str = ""  # set by the view: the new-appointment form, filled in for this column
     room: Room | None = None
 
     @property
@@ -156,10 +153,6 @@ class Calendar:
     days: list[date]
     columns: list[Column]
     title: str
-
-    @property
-    def appointments(self) -> list[Appointment]:
-        return [entry.appointment for column in self.columns for entry in column.entries]
 
     @property
     def count(self) -> int:
@@ -394,13 +387,3 @@ def callback_requests(*, office: Office | None, handled: bool) -> list[CallbackR
     if office is not None:
         found = found.filter(office=office)
     return list(found.order_by("-handled_at", "created_at") if handled else found.order_by("created_at"))
-
-
-def patient_search(*, name: str, date_of_birth: date | None) -> list[Patient]:
-    """Patients whose first or last name holds every word of `name`, born on `date_of_birth` if given."""
-    found = Patient.objects.all()
-    for word in name.split():
-        found = found.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
-    if date_of_birth is not None:
-        found = found.filter(date_of_birth=date_of_birth)
-    return list(found.order_by("last_name", "first_name", "date_of_birth", "pk")[:SEARCH_LIMIT])

@@ -24,5 +24,5 @@ def long_day_label(moment: datetime, office: Office) -> str:
 
 
 def time_label(moment: datetime, office: Office) -> str:
-    """e.g. "10:15 a.m." / "10:15"."""
+    """e.g. "10:15 a.m." / "10:15 a. m."."""
     return formats.time_format(local(moment, office), "TIME_FORMAT")

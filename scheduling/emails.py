@@ -1,44 +1,65 @@
-"""Emails to the patient about their appointment: booked, moved, cancelled.
+"""Emails to the patient about their appointment: booked, moved, cancelled, reminded.
 
 Whoever makes the change (the patient online or the front desk) the patient hears of
-it, after the transaction commits (`send_on_commit`), so nobody hears of a booking
-that was rolled back. A subject or body carries only the date, the time, the office's
-name, address and phone and the links: never the patient's name, the area of concern,
-the date of birth or the kind of visit ("Procedure visit" says something about their
-care), since email is not a private channel. It says "appointment", whatever the type.
+it: `queue` puts the email in the outbox inside the change's transaction, and the
+worker sends it after the commit, so nobody hears of a booking that was rolled back
+and none that committed is lost when the mail server is down. A subject or body
+carries only the date, the time, the office's name, address and phone and the links:
+never the patient's name, the area of concern, the date of birth or the kind of visit
+("Procedure visit" says something about their care), since email is not a
+private channel. It says "appointment", whatever the type.
 """
 
-import logging
+from datetime import datetime
 from enum import StrEnum
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from outbox.models import Email
+from outbox.services import email_queue
+from patients.models import Patient
 from scheduling import display, tokens
 from scheduling.ics import appointment_ics
 from scheduling.models import Appointment
 from website.models import Practice
-
-logger = logging.getLogger(__name__)
 
 
 class Kind(StrEnum):
     BOOKED = "booked"
     MOVED = "moved"
     CANCELLED = "cancelled"
-    REMINDER = "reminder"  # sent by scheduling.reminders, not on commit
+    REMINDER = "reminder"  # queued by scheduling.reminders when due
+
+    @property
+    def outbox_kind(self) -> str:
+        return f"appointment.{self.value}"
 
 
-def send_on_commit(*, appointment: Appointment, kind: Kind, language: str) -> None:
-    """Send the email of `kind` once the current transaction commits."""
-    transaction.on_commit(partial(send, appointment_id=appointment.pk, kind=kind, language=language))
+def queue(
+    *, appointment: Appointment, kind: Kind, language: str = "", not_after: datetime | None = None
+) -> Email | None:
+    """Put the email of `kind` in the outbox (in the current transaction), if the patient gave an address.
+
+    In `language`, or the patient's own when empty.
+    """
+    patient = appointment.patient
+    if not patient.email:
+        return None
+    language = language or patient.preferred_language
+    if language not in Patient.Language.values:
+        language = Patient.Language.ENGLISH
+    return email_queue(
+        message=build(appointment=appointment, kind=kind, language=language),
+        kind=kind.outbox_kind,
+        reference=appointment.uuid,
+        not_after=not_after,
+    )
 
 
 def links(appointment: Appointment) -> dict[str, str]:
@@ -81,16 +102,3 @@ def build(*, appointment: Appointment, kind: Kind, language: str) -> EmailMessag
     )
     message.attach("regenclinic-appointment.ics", appointment_ics(appointment), "text/calendar")
     return message
-
-
-def send(*, appointment_id: int, kind: Kind, language: str) -> bool:
-    """Send now. A failure is logged (by public id only) and does not undo the booking."""
-    appointment = Appointment.objects.select_related("office", "patient", "appointment_type").get(pk=appointment_id)
-    if not appointment.patient.email:
-        return False
-    try:
-        build(appointment=appointment, kind=kind, language=language).send()
-    except Exception:
-        logger.exception("Could not send the %s email for appointment %s.", kind.value, appointment.uuid)
-        return False
-    return True

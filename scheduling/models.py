@@ -5,18 +5,20 @@ An appointment occupies the calendar from `starts_at` to `blocks_until` (its end
 plus the type's buffer), half-open: back-to-back appointments do not overlap.
 
 The no-double-booking guarantee lives in the database: on PostgreSQL, exclusion
-constraints added by migration 0002 (see `OVERLAP_CONSTRAINTS`); on SQLite, the
+constraints added by migration 0002 (named by the `*_OVERLAP_CONSTRAINT` constants); on SQLite, the
 services' IMMEDIATE transactions re-check overlaps before writing.
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -28,7 +30,6 @@ from website.models import Office, Practice, Weekday
 PROVIDER_OVERLAP_CONSTRAINT = "appointment_provider_no_overlap"
 ROOM_OVERLAP_CONSTRAINT = "appointment_room_no_overlap"
 PATIENT_OVERLAP_CONSTRAINT = "appointment_patient_no_overlap"
-OVERLAP_CONSTRAINTS = (PROVIDER_OVERLAP_CONSTRAINT, ROOM_OVERLAP_CONSTRAINT, PATIENT_OVERLAP_CONSTRAINT)
 
 
 class RoomKind(models.TextChoices):
@@ -39,10 +40,12 @@ class RoomKind(models.TextChoices):
 
 
 class Provider(models.Model):
-    """A physician or physician assistant who sees patients.
+    """A clinician of the practice: the one record the calendar, a signed record and the public site name.
 
-    Usually linked to a staff login; a provider without one (a locum, the demo) has
-    just a name.
+    `name` is how patients see them everywhere ("Dr. Dana Lee"). A provider usually has a
+    staff sign-in (`user`), whose role matches `kind`; one without (a locum, the demo) has
+    just a name. With `is_public`, the website shows them on the pages of the offices
+    where they keep hours, with their credentials and biography.
     """
 
     class Kind(models.TextChoices):
@@ -62,6 +65,11 @@ class Provider(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PHYSICIAN)
     color = models.CharField(max_length=7, default="#2f6f9f", help_text="Calendar colour, as #rrggbb.")
     is_active = models.BooleanField(default=True)
+    is_public = models.BooleanField(default=False, help_text="Shown on the website's office pages.")
+    credentials = models.CharField(max_length=60, blank=True, help_text="e.g. MD, board-certified in ...")
+    bio_en = models.TextField(blank=True)
+    bio_es = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Order on the website.")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -70,6 +78,27 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The sign-in's role says what the person may do; it must be the role of this kind of clinician.
+        from accounts.models import Role
+
+        expected = {
+            self.Kind.PHYSICIAN.value: Role.PHYSICIAN,
+            self.Kind.PHYSICIAN_ASSISTANT.value: Role.PHYSICIAN_ASSISTANT,
+        }
+        if self.user is not None and self.user.role != expected.get(str(self.kind)):
+            raise ValidationError(
+                {"user": _("This sign-in's role is not %(kind)s.") % {"kind": self.get_kind_display().lower()}}
+            )
+
+    @property
+    def public_name(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+    @property
+    def bio(self) -> str:
+        return (self.bio_es if get_language() == "es" else self.bio_en) or self.bio_en
 
 
 class Room(models.Model):
@@ -118,20 +147,37 @@ class WorkingHours(models.Model):
             raise ValidationError({"ends": _("The end must be after the start.")})
         if self.provider_id is None or self.weekday is None or self.starts is None or self.ends is None:
             return
-        # Offices share one time zone, so wall-clock times compare across offices.
-        clash = (
-            WorkingHours.objects.filter(
-                provider_id=self.provider_id, weekday=self.weekday, starts__lt=self.ends, ends__gt=self.starts
-            )
-            .exclude(pk=self.pk)
-            .select_related("office")
-            .first()
-        )
-        if clash is not None:
-            raise ValidationError(
-                _("These hours overlap the provider's hours at %(office)s, %(starts)s-%(ends)s.")
-                % {"office": clash.office, "starts": f"{clash.starts:%H:%M}", "ends": f"{clash.ends:%H:%M}"}
-            )
+        # Each office keeps its own clock: the hours are compared as moments, in a winter and a
+        # summer week (daylight saving starts and ends on different dates in different zones),
+        # with the neighbouring weeks too, so a late evening in one zone meets the next morning in another.
+        if self.office_id is None:
+            return
+        mine = [self._moments(week) for week in REFERENCE_WEEKS]
+        for other in (
+            WorkingHours.objects.filter(provider_id=self.provider_id).exclude(pk=self.pk).select_related("office")
+        ):
+            for (starts, ends), week in zip(mine, REFERENCE_WEEKS, strict=True):
+                for shift in (-7, 0, 7):
+                    other_starts, other_ends = other._moments(week + timedelta(days=shift))
+                    if other_starts < ends and starts < other_ends:
+                        raise ValidationError(
+                            _("These hours overlap the provider's hours at %(office)s, %(starts)s-%(ends)s.")
+                            % {
+                                "office": other.office,
+                                "starts": f"{other.starts:%H:%M}",
+                                "ends": f"{other.ends:%H:%M}",
+                            }
+                        )
+
+    def _moments(self, monday: date) -> tuple[datetime, datetime]:
+        """These hours in the week starting `monday`, as aware moments in the office's zone."""
+        zone = ZoneInfo(self.office.time_zone)
+        day = monday + timedelta(days=self.weekday)
+        return datetime.combine(day, self.starts, tzinfo=zone), datetime.combine(day, self.ends, tzinfo=zone)
+
+
+# A winter and a summer week (each a Monday), to compare weekly hours across time zones.
+REFERENCE_WEEKS = (date(2001, 1, 8), date(2001, 7, 9))
 
 
 class ScheduleException(models.Model):
@@ -276,10 +322,6 @@ class BookingRules(models.Model):
         return timedelta(hours=self.cancel_cutoff_hours)
 
     @property
-    def slot_step(self) -> timedelta:
-        return timedelta(minutes=self.slot_step_minutes)
-
-    @property
     def reminder_offsets(self) -> list[timedelta]:
         """How long before an appointment each reminder is due, largest first; unreadable text gives none."""
         try:
@@ -373,7 +415,8 @@ class Appointment(models.Model):
     override_reason = models.TextField(
         blank=True, help_text="Why a physician booked over another appointment (required to do so)."
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the booking service to its own clock (`now`), which every rule of one booking reads.
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -416,10 +459,6 @@ class Appointment(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
 
 class CallbackRequest(models.Model):
     """A request from the website to be called back when no offered time suits.
@@ -449,29 +488,22 @@ class CallbackRequest(models.Model):
 
 
 class Reminder(models.Model):
-    """One reminder email of one appointment, for one offset and one start time: the claim that sends it once.
+    """One reminder of one appointment, for one offset and one start time: the claim that queues it once.
 
-    A worker inserts the row (status SENDING) in its own transaction before it sends;
-    the unique constraint lets exactly one of several workers do so, and the one that
-    did sends after the commit, then records SENT or FAILED. A FAILED row is claimed
-    again (a conditional update from FAILED to SENDING) and retried until its grace
-    window closes. `starts_at` is the appointment's start the reminder is about, so a
-    moved appointment gets fresh rows and the old ones are never sent. A reminder that
-    is due too late to be useful is recorded SKIPPED the same way, so none is silently
-    lost. A row left SENDING means a worker stopped mid-send: whether the email left is
-    unknown, so it is never sent again automatically (at most once beats twice).
+    A worker inserts the row and queues the email in the outbox in one transaction; the
+    unique constraint lets exactly one of several workers do so. Whether and when the
+    email went out is the outbox's record (`email`). `starts_at` is the appointment's
+    start the reminder is about, so a moved appointment gets fresh rows and the old
+    ones' emails are withdrawn. A reminder claimed too late to be useful is recorded
+    SKIPPED, so none is silently lost.
     """
 
     class Status(models.TextChoices):
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed, will be retried")
+        QUEUED = "queued", _("Queued in the outbox")
         SKIPPED = "skipped", _("Skipped")
 
     class SkipReason(models.TextChoices):
         TOO_LATE = "too_late", _("Its time passed longer ago than the grace window")
-        CHANGED = "changed", _("The appointment was cancelled or moved, or lost its email address")
-        STOPPED = "stopped", _("The worker stopped while sending it: it may or may not have gone out")
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
     offset_minutes = models.PositiveIntegerField(help_text="How long before the appointment it is due.")
@@ -479,20 +511,14 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices)
     skip_reason = models.CharField(max_length=10, choices=SkipReason.choices, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(
-        max_length=100,
-        blank=True,
-        help_text="The kind of the last sending error (never its text, which may name the patient).",
+    claimed_at = models.DateTimeField(help_text="When a worker claimed it.")
+    email = models.OneToOneField(
+        "outbox.Email", null=True, blank=True, on_delete=models.PROTECT, related_name="reminder"
     )
-    claimed_at = models.DateTimeField(help_text="When a worker last took it to send.")
-    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a failed one is tried again.")
-    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-due_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "offset_minutes", "starts_at"], name="reminder_once_per_offset_and_start"

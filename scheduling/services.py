@@ -1,9 +1,14 @@
-"""Writes of the scheduling domain: book, cancel, reschedule and change the status of appointments.
+"""Writes of the scheduling domain: book, move, cancel, change the status of appointments; call-back requests.
 
-Every function is keyword-only, runs in one transaction and returns the appointment
-as saved. A refused request raises a `BookingError` subclass whose `message` can be
-shown to the person as is. None of these send email: callers that want to (the
-booking pages, the staff calendar) add their own `transaction.on_commit` hook.
+Every function is keyword-only, runs in one transaction and returns what it saved. A
+refused request raises a `scheduling.rules.BookingError` subclass (or
+`patients.services.PatientExists`) whose message can be shown to the person as is,
+leaving the database, the audit log and the outbox as they were.
+
+Whoever makes a change (the patient from the website or an emailed link, or the front
+desk) the patient hears of it: the email is queued in the outbox inside the same
+transaction (`scheduling.emails`), so nobody hears of a booking that rolled back and
+none that committed goes unannounced. The worker sends it after the commit.
 
 How the no-double-booking guarantee holds under concurrency:
 
@@ -18,21 +23,22 @@ How the no-double-booking guarantee holds under concurrency:
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditEvent, Role, User
-from accounts.services import audit_record
+from accounts.access import Act, Record, can
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, User
 from patients.models import Patient
+from patients.services import PatientDetails, patient_for_booking
+from scheduling import emails, reminders
 from scheduling.models import (
-    ACTIVE_STATUSES,
     PATIENT_OVERLAP_CONSTRAINT,
     PROVIDER_OVERLAP_CONSTRAINT,
     ROOM_OVERLAP_CONSTRAINT,
@@ -40,120 +46,34 @@ from scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     BookingRules,
+    CallbackRequest,
     Provider,
     Room,
     ScheduleException,
     WorkingHours,
 )
+from scheduling.rules import (
+    DOUBLE_SUBMIT_WINDOW,
+    BookingError,
+    InThePast,
+    InvalidStatusChange,
+    NoRoomFree,
+    NotBookableOnline,
+    OutsideHours,
+    OverrideNotAllowed,
+    PatientBusy,
+    SlotTaken,
+    TooFarAhead,
+    TooSoon,
+    Unavailable,
+    active_appointments,
+    check_cutoff,
+    exceptions_for,
+    occupancy,
+)
 from website.models import Office
 
 Source = Appointment.Source
-
-
-# --- Errors -------------------------------------------------------------------------------------
-
-
-class BookingError(ValidationError):
-    """A booking rule refused the request. `message` is written for the person who asked."""
-
-    default_message: Any = _("This appointment cannot be booked.")
-    default_code = "booking"
-
-    def __init__(self, message: Any = None, **params: Any) -> None:
-        text = message if message is not None else self.default_message
-        super().__init__(text % params if params else text, code=self.default_code)
-
-
-class InThePast(BookingError):
-    default_message = _("That time has already passed. Please choose another time.")
-    default_code = "in_the_past"
-
-
-class TooSoon(BookingError):
-    default_message = _(
-        "Online bookings need at least %(hours)s hours' notice. Please choose a later time, or call the office."
-    )
-    default_code = "too_soon"
-
-
-class TooFarAhead(BookingError):
-    default_message = _("Times can be booked up to %(days)s days ahead. Please choose an earlier time.")
-    default_code = "too_far_ahead"
-
-
-class NotBookableOnline(BookingError):
-    default_message = _("This kind of visit cannot be booked online. Please call the office.")
-    default_code = "not_bookable_online"
-
-
-class OutsideHours(BookingError):
-    default_message = _("The provider does not see patients at this office at that time.")
-    default_code = "outside_hours"
-
-
-class Unavailable(BookingError):
-    default_message = _("The provider is away or the office is closed at that time.")
-    default_code = "unavailable"
-
-
-class SlotTaken(BookingError):
-    default_message = _("Sorry, that time was just taken. Please choose another time.")
-    default_code = "slot_taken"
-
-
-class NoRoomFree(BookingError):
-    default_message = _("No procedure room is free at that time. Please choose another time.")
-    default_code = "no_room_free"
-
-
-class PatientBusy(BookingError):
-    default_message = _("The patient already has an appointment at that time.")
-    default_code = "patient_busy"
-
-
-class OverrideNotAllowed(BookingError):
-    default_message = _("Only a physician can book over another appointment, and only with a written reason.")
-    default_code = "override_not_allowed"
-
-
-class PastCutoff(BookingError):
-    default_message = _(
-        "Appointments can be cancelled or moved online up to %(hours)s hours before. Please call the office."
-    )
-    default_code = "past_cutoff"
-
-
-class InvalidStatusChange(BookingError):
-    default_message = _("A %(current)s appointment cannot be marked %(new)s.")
-    default_code = "invalid_status_change"
-
-
-# --- Shared rules (the free-time search in queries.py applies the same ones) ----------------------
-
-
-def occupancy(*, starts_at: datetime, appointment_type: AppointmentType) -> tuple[datetime, datetime]:
-    """(ends_at, blocks_until) of an appointment of this type starting at `starts_at`."""
-    ends_at = starts_at + appointment_type.duration
-    return ends_at, ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
-
-
-def active_appointments() -> QuerySet[Appointment]:
-    return Appointment.objects.filter(status__in=ACTIVE_STATUSES)
-
-
-def exceptions_for(*, office_ids: Any, provider_ids: Any) -> Q:
-    """The exceptions that make a provider of `provider_ids` unavailable at an office of `office_ids`.
-
-    Their own time off, a closure of the office, or a closure of the whole practice.
-    """
-    return (
-        Q(provider_id__in=provider_ids)
-        | Q(provider__isnull=True, room__isnull=True, office_id__in=office_ids)
-        | Q(provider__isnull=True, room__isnull=True, office__isnull=True)
-    )
-
-
-# --- Services -----------------------------------------------------------------------------------
 
 
 def appointment_book(
@@ -162,26 +82,47 @@ def appointment_book(
     provider: Provider,
     appointment_type: AppointmentType,
     starts_at: datetime,
-    patient: Patient,
+    patient: Patient | PatientDetails,
     source: str,
     by: User | None = None,
     area_of_concern: str = "",
     override_reason: str = "",
+    language: str = "",
+    request: Any = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Appointment:
     """Book `patient` with `provider` at `office` from `starts_at`, or raise a `BookingError`.
 
-    `source` is `Appointment.Source.ONLINE` (the website: minimum notice, horizon and
-    online-bookable types apply) or `STAFF` (may book inside the minimum notice, never in
-    the past). A type that needs a room gets a free room of that kind at the office, in
-    the same transaction: provider and room are reserved together or not at all.
-    A physician (`by.role == PHYSICIAN`) may book over the provider's other appointments
-    by giving `override_reason`; rooms and the patient still cannot overlap.
+    `patient` is a chart on file, or the details typed on a form: from the website
+    (`source` ONLINE) the person is matched to their chart by email, date of birth and
+    last name, or a new chart is made; from the front desk (`STAFF`) a new chart is made
+    unless one with the same name and date of birth exists (`PatientExists`).
+
+    Online, the minimum notice, the horizon and the online-bookable types apply, and the
+    same form sent twice within `DOUBLE_SUBMIT_WINDOW` of `now` returns the appointment it
+    already booked (nothing new is written or sent). Staff may book inside the minimum
+    notice, never in the past. A type that needs a room gets a free room of that kind at
+    the office, in the same transaction: provider and room are reserved together or not
+    at all. A role allowed to override (a physician) may book over the provider's other
+    appointments by giving `override_reason`; rooms and the patient still cannot overlap.
+
+    The patient is emailed in `language` (default: their own), if they gave an address
+    (`notify=False` only for seeding a calendar with data, such as the demo's).
     """
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            _lock(provider_ids=[provider.pk], office=office, appointment_type=appointment_type, patient=patient)
+            _lock(provider_ids=[provider.pk], office=office, appointment_type=appointment_type)
+            if isinstance(patient, PatientDetails):
+                if source == Source.ONLINE:
+                    earlier = _booked_moments_ago(
+                        details=patient, office=office, provider=provider, starts_at=starts_at, now=now
+                    )
+                    if earlier is not None:
+                        return earlier
+                patient = patient_for_booking(details=patient, by=by, request=request)
+            _lock_patient(patient)
             placement = _place(
                 office=office,
                 provider=provider,
@@ -205,14 +146,15 @@ def appointment_book(
                 area_of_concern=area_of_concern,
                 source=source,
                 override_reason=placement.override_reason,
+                created_at=now,
                 created_by=by,
                 updated_by=by,
             )
             _full_clean(appointment)
             _save(appointment, by=by)
-            audit_record(
-                actor=by, action=AuditEvent.Action.CREATE, object_type="appointment", object_ref=str(appointment.uuid)
-            )
+            _audit(appointment, action=AuditEvent.Action.CREATE, by=by, request=request)
+            if notify:
+                emails.queue(appointment=appointment, kind=emails.Kind.BOOKED, language=language)
     except IntegrityError as error:
         translated = _overlap_error(error)
         if translated is None:
@@ -229,6 +171,8 @@ def appointment_reschedule(
     by: User | None = None,
     provider: Provider | None = None,
     override_reason: str = "",
+    language: str = "",
+    request: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment to `starts_at` (and to `provider`, if given) at the same office.
@@ -237,26 +181,30 @@ def appointment_reschedule(
     against it. Without `by` the patient is moving it themselves (online rules: notice,
     horizon); with `by`, staff rules. `enforce_cutoff` refuses moves closer than the
     practice's cut-off to the current time (the patient's self-service links set it).
-    `appointment` is updated in place and returned; on an error it is left as it was
-    in the database.
+    When the time changes the patient is emailed the new time and new links, and the
+    reminders of the old time are withdrawn; another provider at the same time changes
+    nothing the patient was told, so it sends nothing. `appointment` is updated in place
+    and returned; on an error it is left as it was in the database.
     """
     now = now or timezone.now()
     rules = BookingRules.current()
     source = Source.STAFF if by is not None else Source.ONLINE
     try:
         with transaction.atomic():
+            # Read the time under the row lock, so a move made by someone else a moment ago counts as the old time.
             _lock_appointment(appointment)
+            old_start = appointment.starts_at
             if appointment.status != AppointmentStatus.BOOKED:
                 raise BookingError(_("Only a booked appointment can be moved."))
             if enforce_cutoff:
-                _check_cutoff(appointment=appointment, rules=rules, now=now)
+                check_cutoff(appointment=appointment, rules=rules, now=now)
             new_provider = provider or appointment.provider
             _lock(
                 provider_ids=sorted({appointment.provider_id, new_provider.pk}),
                 office=appointment.office,
                 appointment_type=appointment.appointment_type,
-                patient=appointment.patient,
             )
+            _lock_patient(appointment.patient)
             placement = _place(
                 office=appointment.office,
                 provider=new_provider,
@@ -279,9 +227,10 @@ def appointment_reschedule(
             appointment.updated_by = by
             _full_clean(appointment)
             _save(appointment, by=by)
-            audit_record(
-                actor=by, action=AuditEvent.Action.CHANGE, object_type="appointment", object_ref=str(appointment.uuid)
-            )
+            _audit(appointment, action=AuditEvent.Action.CHANGE, by=by, request=request)
+            if appointment.starts_at != old_start:
+                reminders.withdraw(appointment)
+                emails.queue(appointment=appointment, kind=emails.Kind.MOVED, language=language)
     except IntegrityError as error:
         appointment.refresh_from_db()
         translated = _overlap_error(error)
@@ -295,9 +244,15 @@ def appointment_reschedule(
 
 
 def appointment_cancel(
-    *, appointment: Appointment, enforce_cutoff: bool, by: User | None = None, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    enforce_cutoff: bool,
+    by: User | None = None,
+    language: str = "",
+    request: Any = None,
+    now: datetime | None = None,
 ) -> Appointment:
-    """Cancel a booked appointment, freeing its time. Cancelling a cancelled one changes nothing.
+    """Cancel a booked appointment, freeing its time, and email the patient. Cancelling twice changes nothing.
 
     `enforce_cutoff` refuses a cancellation closer than the practice's cut-off to the
     appointment (the patient's self-service links set it; staff usually do not).
@@ -312,14 +267,14 @@ def appointment_cancel(
                 current=appointment.get_status_display().lower(), new=AppointmentStatus.CANCELLED.label.lower()
             )
         if enforce_cutoff:
-            _check_cutoff(appointment=appointment, rules=BookingRules.current(), now=now)
+            check_cutoff(appointment=appointment, rules=BookingRules.current(), now=now)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.updated_by = by
         _save(appointment, by=by, update_fields=["status", "cancelled_at", "updated_by", "updated_at"])
-        audit_record(
-            actor=by, action=AuditEvent.Action.CHANGE, object_type="appointment", object_ref=str(appointment.uuid)
-        )
+        _audit(appointment, action=AuditEvent.Action.CHANGE, by=by, request=request)
+        reminders.withdraw(appointment)
+        emails.queue(appointment=appointment, kind=emails.Kind.CANCELLED, language=language)
     return appointment
 
 
@@ -337,8 +292,13 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def appointment_set_status(*, appointment: Appointment, status: str, by: User | None) -> Appointment:
-    """Check in, mark completed or no-show (or undo a check-in or a completion), per `STATUS_TRANSITIONS`."""
+def appointment_set_status(
+    *, appointment: Appointment, status: str, by: User | None, request: Any = None
+) -> Appointment:
+    """Check in, mark completed or no-show (or undo a check-in or a completion), per `STATUS_TRANSITIONS`.
+
+    These send nothing: the patient was there (or was not), and knows.
+    """
     if status not in AppointmentStatus.values:
         raise BookingError(_("Unknown appointment status."))
     with transaction.atomic():
@@ -352,10 +312,40 @@ def appointment_set_status(*, appointment: Appointment, status: str, by: User | 
         appointment.status = status
         appointment.updated_by = by
         _save(appointment, by=by, update_fields=["status", "updated_by", "updated_at"])
-        audit_record(
-            actor=by, action=AuditEvent.Action.CHANGE, object_type="appointment", object_ref=str(appointment.uuid)
-        )
+        _audit(appointment, action=AuditEvent.Action.CHANGE, by=by, request=request)
     return appointment
+
+
+def callback_request_create(
+    *, office: Office, name: str, phone: str, email: str, preferred_times: str
+) -> CallbackRequest:
+    """Save a request from the website to be called back, for the front desk's list."""
+    callback = CallbackRequest(office=office, name=name, phone=phone, email=email, preferred_times=preferred_times)
+    callback.full_clean()
+    callback.save()
+    return callback
+
+
+def callback_mark_done(
+    *, callback: CallbackRequest, by: User, request: Any = None, now: datetime | None = None
+) -> CallbackRequest:
+    """Mark a call-back request handled, by whom and when. Marking it twice changes nothing."""
+    with transaction.atomic():
+        callback.refresh_from_db(from_queryset=CallbackRequest.objects.select_for_update())
+        if callback.handled:
+            return callback
+        callback.handled = True
+        callback.handled_at = now or timezone.now()
+        callback.handled_by = by
+        callback.save(update_fields=["handled", "handled_at", "handled_by"])
+        audit_record(
+            actor=by,
+            action=AuditEvent.Action.CHANGE,
+            object_type=Record.CALLBACK,
+            object_ref=str(callback.uuid),
+            request=request,
+        )
+    return callback
 
 
 # --- Internals ----------------------------------------------------------------------------------
@@ -369,8 +359,25 @@ class _Placement:
     override_reason: str
 
 
-def _lock(*, provider_ids: list[int], office: Office, appointment_type: AppointmentType, patient: Patient) -> None:
-    """On PostgreSQL, serialise writers per provider, room and patient, always in this order.
+def _booked_moments_ago(
+    *, details: PatientDetails, office: Office, provider: Provider, starts_at: datetime, now: datetime
+) -> Appointment | None:
+    """The active appointment this person booked online at this slot moments ago (a form sent twice), if any."""
+    found: QuerySet[Appointment] = active_appointments().filter(
+        source=Source.ONLINE,
+        created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+        patient__email__iexact=details.email,
+        patient__date_of_birth=details.date_of_birth,
+        patient__last_name__iexact=details.last_name,
+        office=office,
+        provider=provider,
+        starts_at=starts_at,
+    )
+    return found.select_related("office").first()
+
+
+def _lock(*, provider_ids: list[int], office: Office, appointment_type: AppointmentType) -> None:
+    """On PostgreSQL, serialise writers per provider and room (then `_lock_patient`), always in this order.
 
     SQLite has no row locks; its IMMEDIATE transaction already holds the whole database.
     """
@@ -384,7 +391,11 @@ def _lock(*, provider_ids: list[int], office: Office, appointment_type: Appointm
             .order_by("pk")
             .values_list("pk")
         )
-    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+
+
+def _lock_patient(patient: Patient) -> None:
+    if connection.features.has_select_for_update:
+        list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
 
 
 def _lock_appointment(appointment: Appointment) -> None:
@@ -415,7 +426,7 @@ def _place(
     if source not in Source.values:
         raise BookingError(_("Unknown booking source."))
     override_reason = override_reason.strip()
-    if override_reason and (by is None or by.role != Role.PHYSICIAN or source != Source.STAFF):
+    if override_reason and (by is None or source != Source.STAFF or not can(by, Act.OVERRIDE, Record.APPOINTMENT)):
         raise OverrideNotAllowed()
     if starts_at <= now:
         raise InThePast()
@@ -492,11 +503,6 @@ def _free_room(
     raise NoRoomFree()
 
 
-def _check_cutoff(*, appointment: Appointment, rules: BookingRules, now: datetime) -> None:
-    if now > appointment.starts_at - rules.cancel_cutoff:
-        raise PastCutoff(hours=rules.cancel_cutoff_hours)
-
-
 def _full_clean(appointment: Appointment) -> None:
     # The related rows were loaded by the caller; re-fetching each to validate it adds
     # nothing but queries inside the write lock.
@@ -512,14 +518,24 @@ def _save(appointment: Appointment, *, by: User | None, update_fields: list[str]
     appointment.save(update_fields=update_fields)
 
 
+def _audit(appointment: Appointment, *, action: str, by: User | None, request: Any) -> None:
+    audit_record(
+        actor=by,
+        action=action,
+        object_type=Record.APPOINTMENT,
+        object_ref=str(appointment.uuid),
+        patient=appointment.patient,
+        request=request,
+    )
+
+
 def _overlap_error(error: IntegrityError) -> BookingError | None:
     """The typed error for a violation of one of the exclusion constraints, else None."""
     diag = getattr(error.__cause__, "diag", None)
     name = getattr(diag, "constraint_name", None) or ""
-    if name == PROVIDER_OVERLAP_CONSTRAINT:
-        return SlotTaken()
-    if name == ROOM_OVERLAP_CONSTRAINT:
-        return NoRoomFree()
-    if name == PATIENT_OVERLAP_CONSTRAINT:
-        return PatientBusy()
-    return None
+    translated = {
+        PROVIDER_OVERLAP_CONSTRAINT: SlotTaken,
+        ROOM_OVERLAP_CONSTRAINT: NoRoomFree,
+        PATIENT_OVERLAP_CONSTRAINT: PatientBusy,
+    }.get(name)
+    return translated() if translated is not None else None

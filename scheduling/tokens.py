@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from django.core import signing
 
+from scheduling.availability import Slot
 from scheduling.models import Appointment
-from scheduling.queries import Slot
 
 _SLOT_SALT = "scheduling.slot"
 _MANAGE_SALT = "scheduling.manage"

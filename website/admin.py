@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from website.models import Inquiry, Office, OfficeHours, Physician, Practice, SocialLink, TherapyPage
+from accounts import access
+from accounts.admin_access import AuditedAdmin
+from website.models import Inquiry, Office, OfficeHours, Practice, SocialLink, TherapyPage
 
 
 @admin.register(Practice)
@@ -34,12 +36,6 @@ class OfficeAdmin(SimpleHistoryAdmin):
     inlines = [OfficeHoursInline]
 
 
-@admin.register(Physician)
-class PhysicianAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "credentials", "order"]
-    filter_horizontal = ["offices"]
-
-
 @admin.register(SocialLink)
 class SocialLinkAdmin(admin.ModelAdmin[SocialLink]):
     list_display = ["network", "url", "order"]
@@ -60,8 +56,10 @@ class TherapyPageAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(admin.ModelAdmin[Inquiry]):
-    list_display = ["created_at", "name", "email", "preferred_office", "status", "notified_at"]
-    list_filter = ["status", "preferred_office"]
-    readonly_fields = ["uuid", "created_at", "notified_at", "client_key", "language", "sent_despite_medical_notice"]
-    search_fields = ["name", "email"]
+class InquiryAdmin(AuditedAdmin, admin.ModelAdmin[Inquiry]):
+    """Read-only: the front desk answers inquiries in the inbox (/staff/inquiries/)."""
+
+    record = access.Record.INQUIRY
+    list_display = ["created_at", "name", "email", "preferred_office", "status", "urgent"]
+    list_filter = ["status", "urgent", "preferred_office"]
+    readonly_fields = ["uuid", "created_at", "client_key", "language", "sent_despite_medical_notice", "urgent"]

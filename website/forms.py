@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from lib.medical_guard import looks_medical
+from lib.guard import assess
 from website import selfcheck
 from website.models import Inquiry, Office
 
@@ -20,8 +20,22 @@ def contact_started_token() -> str:
     return signing.dumps(time.time(), salt=_STARTED_SALT)
 
 
+def offices_to_choose(field: forms.Field, *, empty_label: Any) -> None:
+    """An office field of a public form: the active offices, each named as the reader's language writes it."""
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = Office.objects.filter(is_active=True)
+    field.empty_label = empty_label
+    field.label_from_instance = lambda office: office.local_name  # type: ignore[method-assign,assignment]
+
+
 class ContactForm(forms.ModelForm[Inquiry]):
-    """Get In Touch: non-medical questions only."""
+    """Get In Touch: non-medical questions only.
+
+    A message that reports an urgent warning sign (fever after a procedure, chest pain...)
+    is not taken as routine: the page tells the person to call the office now or 911, and
+    sends the message only if they tick `confirm_urgent`; then `urgent` is True after
+    `is_valid()`, for the view to store the inquiry as urgent.
+    """
 
     # A field people never see; bots fill every field they find.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
@@ -29,6 +43,10 @@ class ContactForm(forms.ModelForm[Inquiry]):
     confirm_non_medical = forms.BooleanField(
         required=False,
         label=_("My message is not about my health. Send it anyway."),
+    )
+    confirm_urgent = forms.BooleanField(
+        required=False,
+        label=_("I have read the notice above. Send my message to the office anyway."),
     )
 
     class Meta:
@@ -58,12 +76,11 @@ class ContactForm(forms.ModelForm[Inquiry]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        office_field = self.fields["preferred_office"]
-        assert isinstance(office_field, forms.ModelChoiceField)
-        office_field.queryset = Office.objects.filter(is_active=True)
-        office_field.empty_label = _("No preference")
+        offices_to_choose(self.fields["preferred_office"], empty_label=_("No preference"))
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self.medical_notice = False
+        self.urgent_notice = False
+        self.urgent = False
 
     @property
     def started_token(self) -> str:
@@ -108,7 +125,20 @@ class ContactForm(forms.ModelForm[Inquiry]):
                 code="too_fast",
             )
         message = cleaned.get("message", "")
-        if message and looks_medical(message) and not cleaned.get("confirm_non_medical"):
+        assessment = assess(message)
+        if assessment.urgent:
+            if not cleaned.get("confirm_urgent"):
+                self.urgent_notice = True
+                raise forms.ValidationError(
+                    _(
+                        "Your message was not sent: it mentions a sign that may need care now. "
+                        "Please read the notice at the top of this page. "
+                        "To send the message anyway, tick the box below and send it again."
+                    ),
+                    code="urgent",
+                )
+            self.urgent = True
+        elif assessment.medical and not cleaned.get("confirm_non_medical"):
             self.medical_notice = True
             raise forms.ValidationError(
                 _(

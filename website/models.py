@@ -130,28 +130,6 @@ class OfficeHours(models.Model):
         return f"{self.office} {self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
-class Physician(models.Model):
-    """A physician of the practice, as presented publicly."""
-
-    name = models.CharField(max_length=120)
-    credentials = models.CharField(max_length=60, blank=True, help_text="e.g. MD, board-certified in ...")
-    bio_en = models.TextField(blank=True)
-    bio_es = models.TextField(blank=True)
-    offices = models.ManyToManyField(Office, related_name="physicians", blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["order", "name"]
-
-    def __str__(self) -> str:
-        return f"{self.name}, {self.credentials}" if self.credentials else self.name
-
-    @property
-    def bio(self) -> str:
-        return (self.bio_es if get_language() == "es" else self.bio_en) or self.bio_en
-
-
 class SocialLink(models.Model):
     """A link to one of the practice's social media profiles (a plain link, no widget)."""
 
@@ -239,7 +217,6 @@ class Inquiry(models.Model):
     client_key = models.CharField(max_length=64, db_index=True, help_text="A keyed hash of the sender's IP address.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(auto_now_add=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -248,7 +225,10 @@ class Inquiry(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "inquiries"
-        indexes = [models.Index(fields=["email", "created_at"]), models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["email", "created_at"]),
+            models.Index(fields=["status", "urgent", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,19 +6,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from lib.markdown import render_markdown
+from scheduling.models import Provider, WorkingHours
 from website.caching import bump_content_version, versioned_key
-from website.models import Inquiry, Office, OfficeHours, Physician, Practice, SocialLink, TherapyPage
+from website.models import Inquiry, Office, OfficeHours, Practice, SocialLink, TherapyPage
 
 
 @dataclass(frozen=True)
 class PracticeInfo:
     practice: Practice | None
+    # Each office carries `clinicians`: the public providers who keep hours there.
     offices: list[Office]
-    physicians: list[Physician]
     social_links: list[SocialLink]
 
 
@@ -26,15 +27,19 @@ def practice_info() -> PracticeInfo:
     key = versioned_key("practice")
     info: PracticeInfo | None = cache.get(key)
     if info is None:
+        offices = list(
+            Office.objects.filter(is_active=True).prefetch_related(
+                Prefetch("hours", queryset=OfficeHours.objects.order_by("weekday", "opens"))
+            )
+        )
+        # The public page names the same clinician the calendar books: a provider with hours at the office.
+        public = Provider.objects.filter(is_public=True, is_active=True).order_by("order", "name")
+        where = set(WorkingHours.objects.filter(provider__in=public).values_list("office_id", "provider_id"))
+        clinicians = list(public)
+        for office in offices:
+            office.clinicians = [p for p in clinicians if (office.pk, p.pk) in where]  # type: ignore[attr-defined]
         info = PracticeInfo(
-            practice=Practice.objects.first(),
-            offices=list(
-                Office.objects.filter(is_active=True).prefetch_related(
-                    Prefetch("hours", queryset=OfficeHours.objects.order_by("weekday", "opens")), "physicians"
-                )
-            ),
-            physicians=list(Physician.objects.prefetch_related("offices")),
-            social_links=list(SocialLink.objects.all()),
+            practice=Practice.objects.first(), offices=offices, social_links=list(SocialLink.objects.all())
         )
         cache.set(key, info, settings.PUBLIC_CACHE_SECONDS)
     return info
@@ -85,15 +90,16 @@ def therapy_page(*, slug: str, language: str) -> RenderedPage | None:
 
 
 def inquiries_for_inbox(*, status: str) -> QuerySet[Inquiry]:
-    return Inquiry.objects.filter(status=status).select_related("preferred_office").order_by("-created_at")
+    """The inquiries of one status, urgent ones first (a warning sign was mentioned), newest first."""
+    return Inquiry.objects.filter(status=status).select_related("preferred_office").order_by("-urgent", "-created_at")
 
 
 @receiver([post_save, post_delete], sender=Practice)
 @receiver([post_save, post_delete], sender=Office)
 @receiver([post_save, post_delete], sender=OfficeHours)
-@receiver([post_save, post_delete], sender=Physician)
+@receiver([post_save, post_delete], sender=Provider)
+@receiver([post_save, post_delete], sender=WorkingHours)
 @receiver([post_save, post_delete], sender=SocialLink)
 @receiver([post_save, post_delete], sender=TherapyPage)
-@receiver(m2m_changed, sender=Physician.offices.through)
 def _public_content_changed(**kwargs: object) -> None:
     bump_content_version()

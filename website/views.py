@@ -5,16 +5,16 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import AuditEvent, User
-from accounts.permissions import can_read_inbox, can_use_calendar
-from accounts.services import audit_record
+from accounts import access
+from accounts.access import Act, Record
+from accounts.models import User
 from website import queries, services
 from website.caching import public_page
 from website.forms import ContactForm, SelfCheckForm
@@ -22,19 +22,19 @@ from website.models import Inquiry, TherapyPage
 from website.selfcheck import self_check
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness probe, and the bare view benchmarks compare pages against."""
     return HttpResponse("ok", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "website/home.html")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @public_page
 def stem_cells(request: HttpRequest) -> HttpResponse:
     page = queries.therapy_page(slug=TherapyPage.Slug.STEM_CELLS, language=get_language())
@@ -50,7 +50,7 @@ def stem_cells(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_page
 def prp(request: HttpRequest) -> HttpResponse:
     page = queries.therapy_page(slug=TherapyPage.Slug.PRP, language=get_language())
@@ -59,7 +59,7 @@ def prp(request: HttpRequest) -> HttpResponse:
     return render(request, "website/prp.html", {"page": page})
 
 
-@require_GET
+@require_safe
 @public_page
 def office(request: HttpRequest, slug: str) -> HttpResponse:
     offices = queries.practice_info().offices
@@ -69,7 +69,7 @@ def office(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "website/office.html", {"office": match})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @public_page
 def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -86,6 +86,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                     language=get_language(),
                     ip_address=request.META.get("REMOTE_ADDR"),
                     sent_despite_medical_notice=bool(data.get("confirm_non_medical")),
+                    urgent=form.urgent,
                 )
             except services.InquiryRateLimited:
                 form.add_error(
@@ -102,35 +103,30 @@ def contact(request: HttpRequest) -> HttpResponse:
     return render(request, "website/contact.html", {"form": form}, status=200)
 
 
-@require_GET
+@require_safe
 def contact_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "website/contact_thanks.html")
 
 
-def _staff_can_read_inbox(request: HttpRequest) -> None:
-    """The inbox is for the front desk and the manager; anyone else meets a 404."""
-    if not can_read_inbox(request.user):
-        raise Http404
-
-
 @login_required
-@require_GET
+@require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     """Where sign-in lands: the calendar for those who use it, else the inbox, else a plain page."""
-    if can_use_calendar(request.user):
+    if access.can(request.user, Act.VIEW, Record.APPOINTMENT):
         return redirect("scheduling:staff_calendar")
-    if can_read_inbox(request.user):
+    if access.can(request.user, Act.VIEW, Record.INQUIRY):
         return redirect("website:inbox")
     return render(request, "website/staff_home.html")
 
 
 @login_required
-@require_GET
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
-    _staff_can_read_inbox(request)
+    access.require(request, Act.VIEW, Record.INQUIRY, hide=True)
     status = request.GET.get("status", Inquiry.Status.NEW)
     if status not in Inquiry.Status.values:
         status = Inquiry.Status.NEW
+    access.audit_list(request, record=Record.INQUIRY, ref=f"inbox:{status}")
     return render(
         request,
         "website/inbox.html",
@@ -142,32 +138,30 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _get_inquiry_for_user(request: HttpRequest, uuid: str, action: str) -> Inquiry:
-    """The one way a view reaches an inquiry: role check, lookup, audit row."""
-    _staff_can_read_inbox(request)
-    inquiry = get_object_or_404(Inquiry.objects.select_related("preferred_office"), uuid=uuid)
-    audit_record(
-        actor=request.user, action=action, object_type="inquiry", object_ref=str(inquiry.uuid), request=request
+def _get_inquiry_for_user(request: HttpRequest, uuid: str, act: Act) -> Inquiry:
+    return access.get_for_user(
+        request, Inquiry.objects.select_related("preferred_office"), record=Record.INQUIRY, act=act, uuid=uuid
     )
-    return inquiry
 
 
 @login_required
-@require_GET
+@require_safe
 def inquiry_detail(request: HttpRequest, uuid: str) -> HttpResponse:
-    inquiry = _get_inquiry_for_user(request, uuid, AuditEvent.Action.VIEW)
+    inquiry = _get_inquiry_for_user(request, uuid, Act.VIEW)
     return render(request, "website/inquiry_detail.html", {"inquiry": inquiry, "statuses": Inquiry.Status.choices})
 
 
 @login_required
 @require_POST
 def inquiry_status(request: HttpRequest, uuid: str) -> HttpResponse:
-    inquiry = _get_inquiry_for_user(request, uuid, AuditEvent.Action.CHANGE)
-    status = request.POST.get("status", "")
-    if status not in Inquiry.Status.values:
+    inquiry = _get_inquiry_for_user(request, uuid, Act.CHANGE)
+    previous = inquiry.status
+    try:
+        services.inquiry_set_status(
+            inquiry=inquiry, status=request.POST.get("status", ""), by=cast(User, request.user), request=request
+        )
+    except services.UnknownStatus:
         messages.error(request, _("Choose new, answered or archived."))
         return redirect(inquiry)
-    previous = inquiry.status
-    services.inquiry_set_status(inquiry=inquiry, status=status, by=cast(User, request.user))
     messages.success(request, _("Marked as %(status)s.") % {"status": inquiry.get_status_display().lower()})
     return redirect(reverse("website:inbox") + "?" + urlencode({"status": previous}))

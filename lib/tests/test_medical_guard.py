@@ -1,8 +1,16 @@
 """The contact form's medical-content detector: what it flags, what it leaves to the front desk."""
 
+import string
+import time
+from pathlib import Path
+
 import pytest
 
-from lib.medical_guard import Signal, looks_medical, medical_signals
+from lib.guard.evaluation import load_corpus, measure
+from lib.medical_guard import Assessment, Signal, assess, looks_medical, medical_signals
+
+CORPUS = Path(__file__).parent / "guard_corpus.jsonl"
+HOLDOUT = Path(__file__).parent / "guard_holdout.jsonl"
 
 S = Signal
 
@@ -197,6 +205,7 @@ def test_it_ignores_accents_and_case(with_accents: str, without_accents: str, ex
 def test_it_reports_each_signal_once_in_signal_order() -> None:
     # Every kind appears, twice, in the reverse of Signal's order.
     text = (
+        "Since my knee replacement and my arthroscopy. "
         "My MRI and my x-ray are attached. DOB 1/2/1950, born 1/2/1950. "
         "My knee hurts, my hip is sore. I take Advil and Tylenol. "
         "I have arthritis and bursitis. The pain and the swelling are bad."
@@ -254,10 +263,274 @@ def test_it_processes_a_long_front_desk_message() -> None:
     ],
 )
 def test_it_copes_with_long_repetitive_input(text: str) -> None:
-    assert isinstance(medical_signals(text), list)
+    started = time.perf_counter()
+    assert medical_signals(text) == ([S.BIRTH_DATE] if text.startswith("born") else [])
+    assert time.perf_counter() - started < 1.0
 
 
 def test_it_still_flags_medical_content_at_the_end_of_a_long_message() -> None:
     text = "Is there parking near the Encino office? " * 250 + "Also my shoulder is swollen."
     assert len(text) >= 10_000
     assert medical_signals(text) == [S.SYMPTOM, S.BODY_PAIN]
+
+
+# --- Classes the keyword guard used to miss: word forms, nouns, Spanish spellings, operations ---
+
+MISSED_BEFORE: list[tuple[str, list[Signal]]] = [
+    # Symptoms as nouns, in both languages, and their Spanish spellings without accents.
+    ("Tengo mucho enrojecimiento y calor en el tobillo", [S.SYMPTOM, S.BODY_PAIN]),
+    ("The tingling in my feet is worse", [S.SYMPTOM, S.BODY_PAIN]),
+    ("siento hormigueo en los pies desde hace meses", [S.SYMPTOM, S.BODY_PAIN]),
+    ("SE ME INCHA EL PIE EN LA TARDE Y ME ARDE", [S.SYMPTOM, S.BODY_PAIN]),
+    ("I get pins and needles down my arm when I look up", [S.SYMPTOM, S.BODY_PAIN]),
+    ("Is fever a side effect of the bone marrow procedure?", [S.SYMPTOM]),
+    # Medication names as a Spanish pharmacy writes them, brands and misspellings.
+    ("mi esposo toma warfarina", [S.MEDICATION]),
+    ("el doctor me dio naproxeno y diclofenaco", [S.MEDICATION]),
+    ("i take eliquis for afib", [S.DIAGNOSIS, S.MEDICATION]),
+    ("been taking tylonol and advill", [S.MEDICATION]),
+    # Named operations and reconstructions, and having had one.
+    ("I had a hip replacement, can I still get PRP in the other hip?", [S.PROCEDURE]),
+    ("got a lumbar fusion L4-L5 in 2016", [S.PROCEDURE]),
+    ("me hicieron una artroscopia en el hombro", [S.PROCEDURE]),
+    ("me reconstruyeron el ligamento cruzado anterior", [S.PROCEDURE]),
+    ("a mi papá le hicieron reemplazo de rodilla", [S.PROCEDURE]),
+    # Reports of a problem after a procedure.
+    ("since the injection last Tuesday the knee is red and warm", [S.SYMPTOM, S.BODY_PAIN, S.PROCEDURE]),
+    ("me sigue doliendo donde me sacaron la médula", [S.SYMPTOM, S.PROCEDURE]),
+    ("el lugar de la inyeccion tiene un moreton grande", [S.SYMPTOM, S.PROCEDURE]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MISSED_BEFORE)
+def test_it_flags_what_the_keyword_list_missed(text: str, expected: list[Signal]) -> None:
+    assert medical_signals(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Word forms: one stem, many spellings of the same word.
+        ("my knee hurts", [S.SYMPTOM, S.BODY_PAIN]),
+        ("my knee is hurting", [S.SYMPTOM, S.BODY_PAIN]),
+        ("me duele la rodilla", [S.SYMPTOM, S.BODY_PAIN]),
+        ("me sigue doliendo la rodilla", [S.SYMPTOM, S.BODY_PAIN]),
+        ("me dolía la rodilla", [S.SYMPTOM, S.BODY_PAIN]),
+        # Letters held down on a phone, and common misspellings.
+        ("my knee is sooo swolllen", [S.SYMPTOM, S.BODY_PAIN]),
+        ("i have arthritus and tendonitus", [S.DIAGNOSIS]),
+        ("tuve una cirujia de rodiya", [S.PROCEDURE]),
+    ],
+)
+def test_it_matches_word_forms_and_folds_misspellings(text: str, expected: list[Signal]) -> None:
+    assert medical_signals(text) == expected
+
+
+# --- The rule for questions about the practice's services ---
+# The guard protects the writer's health information (or that of the person they write
+# for). A question about what the practice offers, for which part of the body or which
+# condition, what it costs or whether insurance pays, tells nothing about anyone's
+# health: the front desk answers it. The same words about the writer are medical.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you do PRP for hair",
+        "Do you treat tennis elbow?",
+        "¿Tratan la artritis?",
+        "Do you do knee replacements or only injections?",
+        "¿Hacen reemplazo de rodilla o solo inyecciones?",
+        "Do you treat sports injuries in teenagers?",
+        "¿Las inyecciones son con ultrasonido?",
+        "How much is a PRP injection without insurance?",
+        "We do SEO and websites for pain management clinics",
+        "I'm a surgical tech with experience in arthroscopy and knee replacement cases, any openings?",
+    ],
+)
+def test_it_leaves_questions_about_the_practices_services_alone(text: str) -> None:
+    assert medical_signals(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Do you treat my tennis elbow? It hurts when I grip", [S.SYMPTOM, S.DIAGNOSIS, S.BODY_PAIN]),
+        ("¿Tratan la artritis de mi mamá?", [S.DIAGNOSIS]),
+        ("Can you help with a labral tear in my hip?", [S.DIAGNOSIS, S.BODY_PAIN]),
+    ],
+)
+def test_it_flags_the_same_words_when_they_are_about_the_writer(text: str, expected: list[Signal]) -> None:
+    assert medical_signals(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm in pain to find your office, the GPS keeps sending me to the back of the mall",
+        "Traffic on the 405 was killing me, I'm going to be late",
+        "el estacionamiento fue un dolor de cabeza, ¿hay otro lugar?",
+        "me duele decirlo pero nadie me contestó el teléfono ayer",
+        "mi mamá se llama Dolores Ruiz y tiene cita mañana",
+        "My back-up phone number is 818-555-0133",
+        "hace mucho calor en la sala de espera",
+        "The red building or the white one?",
+        "warm regards, and thanks",
+        "I'm insured through Blue Cross",
+        "inflated prices for parking",
+    ],
+)
+def test_it_leaves_idioms_names_and_lookalike_words_alone(text: str) -> None:
+    assert medical_signals(text) == []
+
+
+# --- Urgent warning signs ---
+# Urgent: the message reports, as happening now to the writer or the person they write
+# for, fever; redness or heat at a treated site (a procedure is mentioned); pain or
+# redness spreading; numbness or weakness that is new (sudden, since yesterday, after a
+# procedure); chest pain; trouble breathing. Not urgent, though still medical: the same
+# words negated ("no fever"), asked about in general ("is fever a side effect?", "what
+# if I get a fever"), long-standing numbness, or redness with no procedure behind it.
+
+
+@pytest.mark.parametrize(
+    ("text", "signs"),
+    [
+        ("since the injection last Tuesday the knee is red and warm", ("site_redness",)),
+        ("had a fever of 101 last night and my shoulder aches", ("fever",)),
+        ("Its been 3 days since my procedure and I've got chills and a temp of 100.8", ("fever",)),
+        ("post injection my knee is hot and the redness is spreading down my shin", ("site_redness", "spreading_pain")),
+        ("all of a sudden my left leg went numb and I can't lift my foot", ("new_numbness", "new_weakness")),
+        ("I have chest pain, should I still come tomorrow?", ("chest_pain",)),
+        ("having trouble breathing since this morning", ("breathing",)),
+        ("tengo fiebre y me duele todo el cuerpo", ("fever",)),
+        ("desde que me pusieron el PRP tengo calentura", ("fever",)),
+        ("despues de la inyeccion del viernes la rodilla esta enrojecida y caliente", ("site_redness",)),
+        ("se me duerme la pierna desde ayer", ("new_numbness",)),
+        ("de repente perdí fuerza en el brazo izquierdo", ("new_weakness",)),
+        ("TENGO DOLOR DE PECHO Y ME FALTA EL AIRE", ("chest_pain", "breathing")),
+        ("desde el procedimiento el dolor se me está extendiendo a toda la pierna", ("spreading_pain",)),
+    ],
+)
+def test_it_names_the_urgent_warning_signs(text: str, signs: tuple[str, ...]) -> None:
+    assessment = assess(text)
+    assert assessment.urgent_signs == signs
+    assert assessment.urgent is True
+    assert assessment.medical is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is fever a side effect of the bone marrow procedure?",
+        "what if I get a fever after the injection, should I go to the ER?",
+        "¿La fiebre es un efecto secundario del procedimiento?",
+        "my knee is swollen but no fever or redness, is that normal?",
+        "no tengo fiebre ni enrojecimiento, solo un poco de dolor en la rodilla",
+        "I have had numbness in my toes for years from diabetes",
+        "tengo entumecimiento en los dedos de la mano derecha",
+        "mi rodilla esta muy inflamada y roja",
+        "I had a fever last year with the flu, my knee hurts though",
+    ],
+)
+def test_it_keeps_medical_but_not_urgent_messages_apart(text: str) -> None:
+    assessment = assess(text)
+    assert (assessment.medical, assessment.urgent, assessment.urgent_signs) == (True, False, ())
+
+
+def test_an_assessment_carries_the_signals_and_cannot_be_changed() -> None:
+    assessment = assess("I have chest pain and my knee hurts")
+    assert assessment == Assessment(
+        signals=(S.SYMPTOM, S.BODY_PAIN), medical=True, urgent=True, urgent_signs=("chest_pain",)
+    )
+    with pytest.raises(AttributeError):
+        assessment.urgent = False  # type: ignore[misc]
+    assert assess("Is there parking?") == Assessment(signals=(), medical=False, urgent=False, urgent_signs=())
+
+
+# --- Speed: linear time, bounded so that a slowdown fails instead of hanging ---
+
+
+def _distinct_words(count: int) -> str:
+    """count different made-up words: nothing repeats, so no cache helps."""
+    letters = string.ascii_lowercase
+    return " ".join(letters[n % 26] + letters[n // 26 % 26] + letters[n // 676 % 26] + "ing" for n in range(count))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there parking near the Encino office? My knee hurts. " * 1_800,
+        _distinct_words(15_000),
+        "no " * 34_000,
+        "ab" * 50_000,
+        "since the " * 10_000,
+        "a" * 100_000,
+        "¿" * 50_000 + "fiebre" * 8_400,
+        "dolores " * 12_500,
+    ],
+)
+def test_it_assesses_a_100000_character_message_well_within_a_second(text: str) -> None:
+    assert len(text) >= 100_000
+    assess("warm up")  # data files loaded before the clock starts
+    started = time.perf_counter()
+    assessment = assess(text)
+    elapsed = time.perf_counter() - started
+    assert isinstance(assessment, Assessment)
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+# --- The evaluation corpora: written before the guard was rewritten ---
+# guard_corpus.jsonl is the tuning set; guard_holdout.jsonl was written at the same time
+# and never used to tune: its figures say how the guard holds up on text it has not seen.
+
+
+def test_the_tuning_corpus_has_the_shape_the_issue_asks_for() -> None:
+    rows = load_corpus(CORPUS)
+    medical = [row for row in rows if row.medical]
+    assert len(rows) >= 240
+    assert abs(len(medical) - len(rows) / 2) <= 5
+    assert sum(row.after_procedure for row in medical) >= len(medical) / 4
+    assert sum(row.urgent for row in rows) >= 30
+    english = sum(row.language == "en" for row in rows)
+    spanish = sum(row.language == "es" for row in rows)
+    assert min(english, spanish) >= 0.45 * len(rows)
+    assert all(row.medical for row in rows if row.urgent or row.after_procedure)
+    assert len({row.text for row in rows}) == len(rows)
+
+
+def test_the_holdout_set_is_separate_and_has_the_same_shape() -> None:
+    rows = load_corpus(HOLDOUT)
+    assert len(rows) >= 80
+    assert sum(row.medical for row in rows) == len(rows) / 2
+    assert sum(row.after_procedure for row in rows) >= sum(row.medical for row in rows) / 4
+    assert not {row.text for row in rows} & {row.text for row in load_corpus(CORPUS)}
+
+
+def test_it_finds_medical_messages_and_spares_the_others_on_the_tuning_corpus() -> None:
+    figures = measure(load_corpus(CORPUS))
+    assert figures.recall >= 0.95, figures.false_negatives
+    assert figures.specificity >= 0.95, figures.false_positives
+
+
+def test_it_finds_the_urgent_ones_precisely_on_the_tuning_corpus() -> None:
+    figures = measure(load_corpus(CORPUS))
+    assert figures.urgent_recall >= 0.95, figures.urgent_misses
+    assert figures.urgent_precision >= 0.95, figures.urgent_false_alarms
+
+
+# Measured once on the held-out set, after tuning on the other corpus only: recall 50/50,
+# specificity 49/50 (the miss: "the parking a real pain", an idiom without its verb),
+# urgent recall 16/16 and precision 16/16. The guard must not do worse on it.
+HOLDOUT_RECALL = 1.0
+HOLDOUT_SPECIFICITY = 0.98
+HOLDOUT_URGENT_RECALL = 1.0
+HOLDOUT_URGENT_PRECISION = 1.0
+
+
+def test_it_holds_up_on_the_held_out_set() -> None:
+    figures = measure(load_corpus(HOLDOUT))
+    assert figures.recall >= HOLDOUT_RECALL, figures.false_negatives
+    assert figures.specificity >= HOLDOUT_SPECIFICITY, figures.false_positives
+    assert figures.urgent_recall >= HOLDOUT_URGENT_RECALL, figures.urgent_misses
+    assert figures.urgent_precision >= HOLDOUT_URGENT_PRECISION, figures.urgent_false_alarms

@@ -24,13 +24,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from scheduling.management.commands import run_worker
+from outbox import jobs
 from scheduling.models import Appointment, Reminder
 from scheduling.tests.conftest import Schedule
-from website.models import Inquiry
+from website.services import inquiry_submit
 
-STARTED = "run_worker: started, a pass every 0.2 s (send_reminders, notify_inquiries)."
-ONE_REMINDER = "run_worker: send_reminders 1 sent, 0 failed, 0 skipped; notify_inquiries 0 sent, 0 failed"
+STARTED = "run_worker: started, a pass every 0.2 s (outbox_sweep, send_reminders)."
+ONE_REMINDER = (
+    "run_worker: outbox_sweep 0 interrupted, 0 delivered late; send_reminders 1 queued, 0 skipped; tasks 1 run"
+)
+IDLE = "run_worker: outbox_sweep 0 interrupted, 0 delivered late; send_reminders 0 queued, 0 skipped; tasks 0 run\n"
 STOPPED = "run_worker: stopped."
 
 
@@ -60,12 +63,22 @@ def run_once() -> str:
 # --- One pass ----------------------------------------------------------------------------------------
 
 
-def test_once_runs_every_job_one_time_and_prints_the_pass(schedule: Schedule) -> None:
+def test_once_runs_every_job_one_time_then_the_ready_tasks_and_prints_the_pass(schedule: Schedule) -> None:
     due_now(schedule)
-    Inquiry.objects.create(name="A person", email="person@example.com", message="When are you open?", client_key="k")
-    assert run_once() == ("run_worker: send_reminders 1 sent, 0 failed, 0 skipped; notify_inquiries 1 sent, 0 failed\n")
+    inquiry_submit(
+        name="A person",
+        email="person@example.com",
+        phone="",
+        preferred_office=None,
+        message="When are you open?",
+        language="en",
+        ip_address="127.0.0.1",
+    )
+    assert run_once() == (
+        "run_worker: outbox_sweep 0 interrupted, 0 delivered late; send_reminders 1 queued, 0 skipped; tasks 2 run\n"
+    )
     assert sorted(email.to[0] for email in mail.outbox) == ["frontdesk@regenclinic.example", "p1@example.com"]
-    assert run_once() == "run_worker: send_reminders 0 sent, 0 failed, 0 skipped; notify_inquiries 0 sent, 0 failed\n"
+    assert run_once() == IDLE
     assert len(mail.outbox) == 2
 
 
@@ -77,15 +90,15 @@ def test_a_job_that_raises_is_logged_by_name_only_and_the_others_still_run(
     def broken() -> dict[str, int]:
         raise RuntimeError("could not reach p1@example.com about the rotator cuff")
 
-    jobs: dict[str, Callable[[], dict[str, int]]] = {"broken": broken, **run_worker.JOBS}
-    monkeypatch.setattr(run_worker, "JOBS", jobs)
+    registered: dict[str, Callable[[], dict[str, int]]] = {"broken": broken, **jobs.JOBS}
+    monkeypatch.setattr(jobs, "JOBS", registered)
     caplog.set_level(logging.INFO)
     assert run_once() == (
-        "run_worker: broken raised RuntimeError; send_reminders 1 sent, 0 failed, 0 skipped; "
-        "notify_inquiries 0 sent, 0 failed\n"
+        "run_worker: broken raised RuntimeError; outbox_sweep 0 interrupted, 0 delivered late; "
+        "send_reminders 1 queued, 0 skipped; tasks 1 run\n"
     )
     line = next(record.getMessage() for record in caplog.records if record.levelno == logging.ERROR)
-    assert line.startswith("run_worker: job broken raised RuntimeError at scheduling/tests/test_run_worker.py:")
+    assert line.startswith("run_worker: job broken raised RuntimeError at outbox/tests/test_worker.py:")
     assert line.endswith("; the next pass runs it again.")
     assert "p1@example.com" not in caplog.text and "rotator" not in caplog.text
     assert len(mail.outbox) == 1

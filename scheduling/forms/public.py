@@ -4,12 +4,13 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from scheduling.booking import Identity
+from patients.services import PatientDetails
+from patients.validators import clean_date_of_birth, clean_phone
 from scheduling.models import AreaOfConcern, CallbackRequest
-from website.models import Office
+from website.forms import offices_to_choose
 
 # The conditions as the therapy pages name them, then "other" (stored as AreaOfConcern values).
 AREA_CHOICES = [
@@ -24,16 +25,6 @@ AREA_CHOICES = [
     (AreaOfConcern.CARTILAGE, _("Cartilage damage")),
     (AreaOfConcern.OTHER, _("Something else")),
 ]
-
-OLDEST_AGE_YEARS = 120
-
-
-def _clean_phone(value: str) -> str:
-    phone = value.strip()
-    digits = [ch for ch in phone if ch.isdigit()]
-    if not 7 <= len(digits) <= 15:
-        raise forms.ValidationError(_("Please check the phone number, for example 818-555-0199."))
-    return phone
 
 
 class BookingForm(forms.Form):
@@ -69,7 +60,9 @@ class BookingForm(forms.Form):
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
         input_formats=["%Y-%m-%d", "%m/%d/%Y"],
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        # Typed as month/day/year, as US forms ask: a date picker shows the browser's own order, which
+        # on a Spanish-language browser is day/month/year and would contradict the label.
+        widget=forms.DateInput(attrs={"autocomplete": "bday", "inputmode": "numeric"}, format="%m/%d/%Y"),
         error_messages={
             "required": _("Please give your date of birth."),
             "invalid": _("Please check the date of birth, for example 03/14/1958."),
@@ -82,35 +75,22 @@ class BookingForm(forms.Form):
         error_messages={"required": _("Please choose one.")},
     )
 
-    def clean_first_name(self) -> str:
-        return str(self.cleaned_data["first_name"]).strip()
-
-    def clean_last_name(self) -> str:
-        return str(self.cleaned_data["last_name"]).strip()
-
     def clean_phone(self) -> str:
-        return _clean_phone(str(self.cleaned_data["phone"]))
-
-    def clean_email(self) -> str:
-        return str(self.cleaned_data["email"]).strip()
+        return clean_phone(str(self.cleaned_data["phone"]))
 
     def clean_date_of_birth(self) -> date:
-        born: date = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        if born.year < today.year - OLDEST_AGE_YEARS:
-            raise forms.ValidationError(_("Please check the year of birth."))
-        return born
+        return clean_date_of_birth(self.cleaned_data["date_of_birth"])
 
-    def identity(self) -> Identity:
+    def details(self) -> PatientDetails:
+        """Who is booking, as typed; a new chart takes the language of the page they booked from."""
         data = self.cleaned_data
-        return Identity(
+        return PatientDetails(
             first_name=data["first_name"],
             last_name=data["last_name"],
             email=data["email"],
             phone=data["phone"],
             date_of_birth=data["date_of_birth"],
+            language=get_language() or "en",
         )
 
 
@@ -145,14 +125,11 @@ class CallbackForm(forms.ModelForm[CallbackRequest]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        office_field = self.fields["office"]
-        assert isinstance(office_field, forms.ModelChoiceField)
-        office_field.queryset = Office.objects.filter(is_active=True)
-        office_field.empty_label = None
+        offices_to_choose(self.fields["office"], empty_label=None)
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def clean_phone(self) -> str:
-        return _clean_phone(str(self.cleaned_data["phone"]))
+        return clean_phone(str(self.cleaned_data["phone"]))
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}

@@ -4,23 +4,22 @@ Times are typed as the office's wall-clock time and turned into an aware datetim
 in the office's time zone, so 9:00 stays 9:00 across daylight-saving changes.
 """
 
-import uuid
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.access import Act, Record, can
 from patients.models import Patient
+from patients.services import PatientDetails
+from patients.validators import clean_date_of_birth, clean_phone
 from scheduling.models import AppointmentType, AreaOfConcern, Provider
-from scheduling.staff_services import NewPatient
 from website.models import Office
 
 NEW_PATIENT = "new"
-OLDEST_AGE_YEARS = 120
 DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 
@@ -48,8 +47,8 @@ def patient_label(patient: Patient) -> str:
     return _("%(name)s, born %(born)s") % {"name": f"{patient.first_name} {patient.last_name}", "born": born}
 
 
-def is_physician(user: Any) -> bool:
-    return isinstance(user, User) and user.role == Role.PHYSICIAN
+def may_override(user: Any) -> bool:
+    return can(user, Act.OVERRIDE, Record.APPOINTMENT)
 
 
 class PatientSearchForm(forms.Form):
@@ -110,8 +109,8 @@ class _WhenForm(forms.Form):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The field stays for everyone so that a reason sent by someone else is refused
-        # by the service (and said so), not silently dropped; only physicians see it.
-        self.show_override = is_physician(user)
+        # by the service (and said so), not silently dropped; only those who may override see it.
+        self.show_override = may_override(user)
 
     def starts_at(self, office: Office) -> datetime | None:
         """The aware start, once valid; adds an error on `time` for a time the clocks skip."""
@@ -125,7 +124,12 @@ class _WhenForm(forms.Form):
 
 
 class AppointmentCreateForm(_WhenForm):
-    """Who, what, where, with whom and when. `candidates` are the patients the search found."""
+    """Who, what, where, with whom and when.
+
+    `candidates` are the patients the page may offer: those the search found and the one
+    chosen before (the view reaches each through the access helper); a patient id sent
+    that is not among them is refused as an unknown choice.
+    """
 
     patient = forms.ChoiceField(
         label=_("Patient"),
@@ -195,41 +199,18 @@ class AppointmentCreateForm(_WhenForm):
     def __init__(self, *args: Any, candidates: list[Patient] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patients = {str(p.uuid): p for p in candidates or []}
-        chosen = str((self.data if self.is_bound else self.initial).get("patient") or "")
-        if chosen and chosen != NEW_PATIENT and chosen not in self.patients:
-            # Keep the patient chosen before a new search, so a second search never loses them.
-            kept = Patient.objects.filter(uuid=chosen).first() if _is_uuid(chosen) else None
-            if kept is not None:
-                self.patients = {chosen: kept, **self.patients}
         patient_field = self.fields["patient"]
         assert isinstance(patient_field, forms.ChoiceField)
         patient_field.choices = [(key, patient_label(p)) for key, p in self.patients.items()] + [
             (NEW_PATIENT, _("A new patient (type their details below)"))
         ]
 
-    def clean_first_name(self) -> str:
-        return str(self.cleaned_data["first_name"]).strip()
-
-    def clean_last_name(self) -> str:
-        return str(self.cleaned_data["last_name"]).strip()
-
     def clean_phone(self) -> str:
-        phone = str(self.cleaned_data["phone"]).strip()
-        digits = [ch for ch in phone if ch.isdigit()]
-        if phone and not 7 <= len(digits) <= 15:
-            raise forms.ValidationError(_("Please check the phone number, for example 818-555-0199."))
-        return phone
+        return clean_phone(str(self.cleaned_data["phone"]))
 
     def clean_date_of_birth(self) -> date | None:
         born: date | None = self.cleaned_data["date_of_birth"]
-        if born is None:
-            return None
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        if born.year < today.year - OLDEST_AGE_YEARS:
-            raise forms.ValidationError(_("Please check the year of birth."))
-        return born
+        return None if born is None else clean_date_of_birth(born)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -248,10 +229,10 @@ class AppointmentCreateForm(_WhenForm):
                     self.add_error(name, message)
         return cleaned
 
-    def chosen_patient(self) -> Patient | NewPatient:
+    def chosen_patient(self) -> Patient | PatientDetails:
         data = self.cleaned_data
         if data["patient"] == NEW_PATIENT:
-            return NewPatient(
+            return PatientDetails(
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 date_of_birth=data["date_of_birth"],
@@ -273,11 +254,3 @@ class AppointmentMoveForm(_WhenForm):
     )
 
     field_order = ["date", "time", "provider", "override_reason"]
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from patients.models import Patient
-from scheduling import queries, tokens
+from scheduling import availability, tokens
 from scheduling.models import Appointment, AppointmentType, Provider
 from scheduling.tests.races import (
     assert_no_database_errors,
@@ -47,10 +47,10 @@ def server(live_server: Any, practice: Any, monkeypatch: pytest.MonkeyPatch) -> 
     return open_to_all(live_server, monkeypatch, backlog=VISITORS)
 
 
-def free_slot(office: Office, days_ahead: int) -> queries.Slot:
+def free_slot(office: Office, days_ahead: int) -> availability.Slot:
     today = timezone.localdate()
     consult = AppointmentType.objects.get(slug="new-patient-consultation")
-    [day] = queries.next_free_days(
+    [day] = availability.next_free_days(
         office=office, appointment_type=consult, days=1, start_date=today + timedelta(days=days_ahead)
     )
     return day.slots[0]

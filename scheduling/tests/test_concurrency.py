@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from scheduling import services
+from scheduling import rules, services
 from scheduling.models import Appointment, Provider, WorkingHours
 from scheduling.tests.conftest import NOW, Schedule, local, make_patient
 
@@ -32,7 +32,7 @@ def race(attempts: Sequence[Callable[..., Any]]) -> Counter[str]:
             barrier.wait()
             call()
             result = "booked"
-        except services.BookingError as error:
+        except rules.BookingError as error:
             result = type(error).__name__
         except Exception as error:  # any other error fails the test, with its text
             result = f"error: {type(error).__name__}: {error}"

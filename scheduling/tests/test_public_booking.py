@@ -19,8 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from icalendar import Calendar
 
+from accounts.models import AuditEvent
 from patients.models import Patient
 from scheduling import display, services, tokens
+from scheduling.availability import Slot
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -31,8 +33,7 @@ from scheduling.models import (
     ScheduleException,
     WorkingHours,
 )
-from scheduling.queries import Slot
-from scheduling.views import TimeChoice
+from scheduling.views.public import TimeChoice
 from website.models import Office, Practice
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +262,9 @@ def test_the_times_page_asks_the_same_number_of_queries_for_one_provider_or_thre
     one = count()
     add_provider(2)
     add_provider(3)
+    client.get(
+        "/book/los-angeles/"
+    )  # a provider's change refreshes the public pages (they name clinicians): warm again
     assert count() == one
 
 
@@ -268,14 +272,14 @@ def test_the_times_page_asks_the_same_number_of_queries_for_one_provider_or_thre
 
 
 def test_a_patient_books_a_consultation_and_is_emailed_after_commit(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any, caplog: Any
+    client: Client, clinic: Office, outbox_capture: Any, caplog: Any
 ) -> None:
     choice = offered(client)[2]
     form = client.get("/book/los-angeles/details/", {"slot": choice.value})
     assert form.status_code == 200
     assert f'<input type="hidden" name="slot" value="{choice.value}">' in form.content.decode()
     caplog.set_level(logging.DEBUG)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         response = post_details(client, choice.value)
     assert len(callbacks) == 1
     assert response.status_code == 302
@@ -338,11 +342,9 @@ def test_a_patient_books_a_consultation_and_is_emailed_after_commit(
         assert text not in content
 
 
-def test_no_email_goes_out_before_the_booking_commits(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_no_email_goes_out_before_the_booking_commits(client: Client, clinic: Office, outbox_capture: Any) -> None:
     slot = offered(client)[0].value
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with outbox_capture(execute=False) as callbacks:
         response = post_details(client, slot)
     assert response.status_code == 302
     assert len(callbacks) == 1
@@ -350,25 +352,25 @@ def test_no_email_goes_out_before_the_booking_commits(
 
 
 def test_a_returning_patient_is_found_by_email_birth_date_and_last_name(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
     known = Patient.objects.create(
         first_name="Rosa", last_name="Díaz", date_of_birth=date(1958, 3, 14), email="rosa@example.com"
     )
-    appointment, _ = book(client, django_capture_on_commit_callbacks, email="ROSA@example.com", last_name="díaz")
+    appointment, _ = book(client, outbox_capture, email="ROSA@example.com", last_name="díaz")
     assert appointment.patient == known
     assert Patient.objects.count() == 1
     # Another birth date is another person.
-    second, _ = book(client, django_capture_on_commit_callbacks, index=5, date_of_birth="1960-01-02")
+    second, _ = book(client, outbox_capture, index=5, date_of_birth="1960-01-02")
     assert second.patient != known
     assert Patient.objects.count() == 2
 
 
 def test_sending_the_form_twice_shows_the_same_confirmation_and_books_once(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
     slot = offered(client)[0].value
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         first = post_details(client, slot)
         second = post_details(client, slot)
     assert first.status_code == second.status_code == 302
@@ -378,10 +380,10 @@ def test_sending_the_form_twice_shows_the_same_confirmation_and_books_once(
 
 
 def test_the_same_details_sent_later_do_not_reveal_the_booking(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
     slot = offered(client)[0].value
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         post_details(client, slot)
     # Someone who knows the patient's name, email and birth date tries the slot an hour later.
     Appointment.objects.update(created_at=timezone.now() - timedelta(hours=1))
@@ -395,7 +397,7 @@ def test_the_same_details_sent_later_do_not_reveal_the_booking(
 
 
 def test_booking_rejects_a_slot_taken_a_moment_ago_and_offers_the_nearest_times_keeping_what_was_typed(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
     choice = offered(client)[3]
     signed = tokens.slot_unsign(choice.value)
@@ -407,7 +409,7 @@ def test_booking_rejects_a_slot_taken_a_moment_ago_and_offers_the_nearest_times_
         patient=other_patient(),
         source=Appointment.Source.ONLINE,
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         response = post_details(client, choice.value)
     body = response.content.decode()
     assert response.status_code == 409
@@ -428,7 +430,7 @@ def test_booking_rejects_a_slot_taken_a_moment_ago_and_offers_the_nearest_times_
     assert mail.outbox == []
 
     # Choosing one of the nearest times books it.
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         retry = post_details(client, alternatives[0].value)
     assert retry.status_code == 302
     assert Appointment.objects.get(patient__email="rosa@example.com").starts_at == starts[0]
@@ -534,9 +536,9 @@ def test_a_bad_field_is_explained_next_to_it_and_the_rest_is_kept(
 
 
 def test_a_date_of_birth_typed_as_month_day_year_is_understood(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
-    appointment, _ = book(client, django_capture_on_commit_callbacks, date_of_birth="03/14/1958")
+    appointment, _ = book(client, outbox_capture, date_of_birth="03/14/1958")
     assert appointment.patient.date_of_birth == date(1958, 3, 14)
 
 
@@ -613,9 +615,9 @@ def test_a_call_back_form_filled_by_a_bot_is_not_saved(client: Client, clinic: O
 
 
 def test_the_manage_page_shows_when_and_where_and_nothing_about_health(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
-    appointment, token = book(client, django_capture_on_commit_callbacks, index=8)
+    appointment, token = book(client, outbox_capture, index=8)
     response = client.get(f"/book/manage/{token}/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -630,10 +632,8 @@ def test_the_manage_page_shows_when_and_where_and_nothing_about_health(
 
 
 @pytest.mark.parametrize("suffix", ["", "booked/", "cancel/", "reschedule/", "calendar.ics"])
-def test_a_tampered_link_gets_a_clear_404(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any, suffix: str
-) -> None:
-    appointment, token = book(client, django_capture_on_commit_callbacks)
+def test_a_tampered_link_gets_a_clear_404(client: Client, clinic: Office, outbox_capture: Any, suffix: str) -> None:
+    appointment, token = book(client, outbox_capture)
     forged = f"{appointment.uuid.hex}.{tokens.manage_token_read(token).version}:{'A' * 43}"
     for bad in (token[:-1] + ("A" if token[-1] != "A" else "B"), forged, "nonsense"):
         response = (client.post if suffix == "cancel/" else client.get)(f"/book/manage/{bad}/{suffix}")
@@ -646,11 +646,11 @@ def test_a_tampered_link_gets_a_clear_404(
 
 
 def test_a_patient_cancels_from_the_link_and_is_emailed_after_commit(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
-    appointment, token = book(client, django_capture_on_commit_callbacks)
+    appointment, token = book(client, outbox_capture)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with outbox_capture(execute=False) as callbacks:
         response = client.post(f"/book/manage/{token}/cancel/")
     assert response.status_code == 302
     assert response["Location"] == f"/book/manage/{token}/"
@@ -677,7 +677,7 @@ def test_a_patient_cancels_from_the_link_and_is_emailed_after_commit(
     assert "This appointment is cancelled" in body
     assert "/cancel/" not in body
     # Cancelling again (a second click) changes nothing and sends nothing.
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         client.post(f"/book/manage/{token}/cancel/")
     assert len(mail.outbox) == 1
 
@@ -717,15 +717,15 @@ def test_cancelling_inside_the_cut_off_is_refused_with_the_office_phone(client: 
 
 
 def test_a_patient_moves_the_appointment_and_the_old_links_stop_working(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
-    appointment, old_token = book(client, django_capture_on_commit_callbacks)
+    appointment, old_token = book(client, outbox_capture)
     mail.outbox.clear()
     page = client.get(f"/book/manage/{old_token}/reschedule/")
     assert page.status_code == 200
     new_choice = [c for day in page.context["days"] for c in day.times][10]
     new_start = tokens.slot_unsign(new_choice.value).starts_at
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         response = client.post(f"/book/manage/{old_token}/reschedule/", {"slot": new_choice.value})
     assert len(callbacks) == 1
     appointment.refresh_from_db()
@@ -753,10 +753,45 @@ def test_a_patient_moves_the_appointment_and_the_old_links_stop_working(
     assert event.decoded("sequence") == 2
 
 
-def test_moving_into_a_time_taken_a_moment_ago_offers_the_nearest_times(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+def test_the_reschedule_page_offers_times_overlapping_the_appointments_own_time(
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
-    appointment, token = book(client, django_capture_on_commit_callbacks)
+    # Only one provider in Los Angeles that day, so the appointment's own slot is the only thing in the way.
+    appointment, token = book(client, outbox_capture)
+    page = client.get(f"/book/manage/{token}/reschedule/")
+    offered_starts = {tokens.slot_unsign(c.value).starts_at for day in page.context["days"] for c in day.times}
+    own = appointment.starts_at
+    later = own + timedelta(minutes=30)  # overlaps its current 45 minutes and buffer
+    assert own not in offered_starts  # moving to where it already is means nothing
+    assert later in offered_starts
+    signed = next(
+        c.value for day in page.context["days"] for c in day.times if tokens.slot_unsign(c.value).starts_at == later
+    )
+    with outbox_capture(execute=True) as queued:
+        moved = client.post(f"/book/manage/{token}/reschedule/", {"slot": signed})
+    assert moved.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, len(queued)) == (later, 1)
+
+
+def test_a_patient_created_by_the_booking_form_leaves_an_audit_row_naming_them(
+    client: Client, clinic: Office, outbox_capture: Any
+) -> None:
+    AuditEvent.objects.all().delete()
+    appointment, _ = book(client, outbox_capture)
+    patient = appointment.patient
+    assert list(
+        AuditEvent.objects.order_by("id").values_list("actor", "action", "object_type", "object_ref", "patient")
+    ) == [
+        (None, "create", "patient", str(patient.uuid), patient.pk),
+        (None, "create", "appointment", str(appointment.uuid), patient.pk),
+    ]
+
+
+def test_moving_into_a_time_taken_a_moment_ago_offers_the_nearest_times(
+    client: Client, clinic: Office, outbox_capture: Any
+) -> None:
+    appointment, token = book(client, outbox_capture)
     page = client.get(f"/book/manage/{token}/reschedule/")
     target = [c for day in page.context["days"] for c in day.times][12]
     signed = tokens.slot_unsign(target.value)
@@ -769,7 +804,7 @@ def test_moving_into_a_time_taken_a_moment_ago_offers_the_nearest_times(
         source=Appointment.Source.ONLINE,
     )
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         response = client.post(f"/book/manage/{token}/reschedule/", {"slot": target.value})
     assert response.status_code == 409
     assert "Sorry, that time was just taken. Here are the nearest free times:" in response.content.decode()
@@ -780,10 +815,8 @@ def test_moving_into_a_time_taken_a_moment_ago_offers_the_nearest_times(
     assert mail.outbox == []
 
 
-def test_moving_to_a_tampered_time_is_refused(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
-) -> None:
-    _appointment, token = book(client, django_capture_on_commit_callbacks)
+def test_moving_to_a_tampered_time_is_refused(client: Client, clinic: Office, outbox_capture: Any) -> None:
+    _appointment, token = book(client, outbox_capture)
     response = client.post(f"/book/manage/{token}/reschedule/", {"slot": "1.1.1.2000000000:forged"})
     assert response.status_code == 400
     assert "We could not read the time you chose. Please choose a time again." in response.content.decode()
@@ -824,7 +857,7 @@ def test_a_visit_not_booked_online_can_be_cancelled_from_its_link_but_not_moved(
 
 
 def test_the_reschedule_page_of_a_visit_not_booked_online_says_to_call_and_refuses_a_move(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
     appointment, token = procedure_visit(clinic)
     page = client.get(f"/book/manage/{token}/reschedule/")
@@ -836,7 +869,7 @@ def test_the_reschedule_page_of_a_visit_not_booked_online_says_to_call_and_refus
     assert '<a class="button" href="tel:3105550100">Call (310) 555-0100</a>' in body
     # A time offered for the consultation, sent anyway (an old page, a crafted form), moves nothing.
     slot = offered(client)[0].value
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         refused = client.post(f"/book/manage/{token}/reschedule/", {"slot": slot})
     assert refused.status_code == 403
     assert CALL_TO_CHANGE in refused.content.decode()
@@ -848,10 +881,10 @@ def test_the_reschedule_page_of_a_visit_not_booked_online_says_to_call_and_refus
 
 
 def test_a_cancelled_visit_not_booked_online_says_to_call_to_book_again(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
+    client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
     _appointment, token = procedure_visit(clinic)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         response = client.post(f"/book/manage/{token}/cancel/", follow=True)
     body = response.content.decode()
     assert "This appointment is cancelled" in body
@@ -863,10 +896,8 @@ def test_a_cancelled_visit_not_booked_online_says_to_call_to_book_again(
     assert "Procedure" not in email.body
 
 
-def test_the_calendar_link_downloads_the_ics(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
-) -> None:
-    appointment, token = book(client, django_capture_on_commit_callbacks)
+def test_the_calendar_link_downloads_the_ics(client: Client, clinic: Office, outbox_capture: Any) -> None:
+    appointment, token = book(client, outbox_capture)
     response = client.get(f"/book/manage/{token}/calendar.ics")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -879,16 +910,14 @@ def test_the_calendar_link_downloads_the_ics(
 # --- Spanish ------------------------------------------------------------------------------------
 
 
-def test_the_booking_pages_speak_spanish_under_es(
-    client: Client, clinic: Office, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_the_booking_pages_speak_spanish_under_es(client: Client, clinic: Office, outbox_capture: Any) -> None:
     response = client.get("/es/book/los-angeles/")
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Hacer una cita de consulta en Los Angeles" in body
+    assert "Reservar una consulta en Los Ángeles" in body
     choice = next(c for day in response.context["days"] for c in day.times)
     assert 'action="/es/book/los-angeles/details/"' in body
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         booked = client.post("/es/book/los-angeles/details/", {**DETAILS, "slot": choice.value})
     assert booked.status_code == 302
     assert booked["Location"].startswith("/es/book/manage/")

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from icalendar import Calendar
 
 from conftest import screenshot
+from outbox.worker import run_ready_tasks
 from scheduling.models import Appointment, AppointmentStatus
 from tests.test_browser import axe_violations
 
@@ -30,7 +31,7 @@ def fill_details(page: Any) -> None:
     page.fill("#id_last_name", "Example")
     page.fill("#id_phone", "(818) 555-0199")
     page.fill("#id_email", "rosa@example.com")
-    page.fill("#id_date_of_birth", "1958-03-14")
+    page.fill("#id_date_of_birth", "03/14/1958")
     page.check('input[name="area_of_concern"][value="osteoarthritis"]')
 
 
@@ -70,7 +71,8 @@ def test_a_patient_books_gets_the_calendar_file_and_cancels_from_the_email(page:
     assert event.decoded("dtstart") == appointment.starts_at
     assert event.decoded("dtend") == appointment.ends_at
 
-    # The email: the same time in its attachment, no health information in the body.
+    # The email: the same time in its attachment, no health information in the body. The worker sends it.
+    run_ready_tasks()
     [email] = mail.outbox
     assert email.to == ["rosa@example.com"]
     [(filename, content, mimetype)] = email.attachments
@@ -93,6 +95,7 @@ def test_a_patient_books_gets_the_calendar_file_and_cancels_from_the_email(page:
     assert page.locator("h1").inner_text() == "This appointment is cancelled"
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
+    run_ready_tasks()
     assert len(mail.outbox) == 2
     [cancelled] = Calendar.from_ical(mail.outbox[1].attachments[0][1]).walk("VEVENT")
     assert str(cancelled["status"]) == "CANCELLED"
@@ -110,13 +113,13 @@ def test_a_procedure_visit_booked_by_the_front_desk_is_cancelled_but_not_moved_f
     from django.utils import timezone
 
     from patients.models import Patient
-    from scheduling import queries, staff_services
+    from scheduling import availability, services
     from scheduling.models import AppointmentType, Provider
     from website.models import Office
 
     office = Office.objects.get(slug="los-angeles")
     procedure = AppointmentType.objects.get(slug="procedure-visit")
-    [slot] = queries.nearest_free_slots(
+    [slot] = availability.nearest_free_slots(
         office=office,
         appointment_type=procedure,
         around=timezone.now() + timedelta(days=5),
@@ -126,14 +129,16 @@ def test_a_procedure_visit_booked_by_the_front_desk_is_cancelled_but_not_moved_f
     patient = Patient.objects.create(
         first_name="Rosa", last_name="Example", date_of_birth=date(1958, 3, 14), email="rosa@example.com"
     )
-    staff_services.appointment_book_by_staff(
+    services.appointment_book(
         office=office,
         provider=Provider.objects.get(pk=slot.provider_id),
         appointment_type=procedure,
         starts_at=slot.starts_at,
         patient=patient,
+        source=Appointment.Source.STAFF,
         by=alice,
     )
+    run_ready_tasks()
     [email] = mail.outbox
     assert "/reschedule/" not in email.body
     call = "To change this appointment, please call the office at (310) 555-0100."
@@ -158,6 +163,7 @@ def test_a_procedure_visit_booked_by_the_front_desk_is_cancelled_but_not_moved_f
     page.click("text=Yes, cancel this appointment")
     assert page.locator("h1").inner_text() == "This appointment is cancelled"
     assert page.get_by_text("To book another time, please call the office at (310) 555-0100.").is_visible()
+    run_ready_tasks()
     assert len(mail.outbox) == 2
     assert mail.outbox[1].subject.endswith(" is cancelled")
 

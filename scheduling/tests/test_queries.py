@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from scheduling import services
+from scheduling import rules, services
+from scheduling.availability import FreeDay, Slot, free_slots, nearest_free_slots, next_free_days, soonest_free_slots
 from scheduling.models import Appointment, Provider, ScheduleException, WorkingHours
-from scheduling.queries import FreeDay, Slot, free_slots, nearest_free_slots, next_free_days, soonest_free_slots
 from scheduling.tests.conftest import LA_ZONE, MONDAY, NEXT_MONDAY, NOW, TUESDAY, Schedule, hhmm, local, make_patient
 
 WEDNESDAY = date(2031, 3, 5)
@@ -285,7 +285,7 @@ def test_free_slots_offer_exactly_the_grid_starts_that_booking_accepts(schedule:
                     office=schedule.la, provider=schedule.doctor, appointment_type=appointment_type,
                     starts_at=local(WEDNESDAY, start), patient=patient, source=STAFF, now=NOW,
                 )  # fmt: skip
-            except services.BookingError:
+            except rules.BookingError:
                 pass
             else:
                 accepted.append(start)

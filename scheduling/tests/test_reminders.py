@@ -3,6 +3,10 @@
 The `schedule` fixture's practice has the default rules: reminders 48 and 2 hours
 before, a grace window of 60 minutes. Most tests book Wednesday 5 March 2031 at 10:00
 in Los Angeles, so its reminders are due on Monday at 10:00 and Wednesday at 8:00.
+
+`sent(now)` is what a worker's pass does at `now` for reminders: queue those that are
+due (scheduling.reminders), record interrupted sends, then deliver the reminder emails
+due in the outbox (outbox.services), counting the outcomes.
 """
 
 import io
@@ -10,6 +14,7 @@ import logging
 import smtplib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,10 +29,12 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.models import User
+from outbox.models import Email
+from outbox.services import emails_deliver_due, emails_mark_interrupted
 from patients.models import Patient
 from scheduling import emails, services, tokens
 from scheduling.models import Appointment, AppointmentStatus, BookingRules, Reminder
-from scheduling.reminders import ReminderPass, reminders_send_due
+from scheduling.reminders import reminders_queue_due
 from scheduling.tests.conftest import NOW, Schedule, local, make_patient
 
 WEDNESDAY = date(2031, 3, 5)
@@ -53,20 +60,54 @@ def book(
     )
 
 
-def sent(now: datetime) -> ReminderPass:
-    return reminders_send_due(now=now)
+@dataclass
+class Pass:
+    """What one worker pass did with reminders: sent, failed (to be retried), skipped (too late, withdrawn, stopped)."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+OUTCOME: dict[str, str] = {Email.Status.SENT: "sent", Email.Status.FAILED: "failed", Email.Status.GAVE_UP: "failed"}
+
+
+def sent(now: datetime) -> Pass:
+    result = Pass(skipped=reminders_queue_due(now=now).skipped)
+    result.skipped += emails_mark_interrupted(now=now)
+    for status in emails_deliver_due(now=now, kinds=(emails.Kind.REMINDER.outbox_kind,)):
+        if status in OUTCOME:
+            setattr(result, OUTCOME[status], getattr(result, OUTCOME[status]) + 1)
+        elif status:
+            result.skipped += 1
+    return result
+
+
+# How each reminder stands, in the words of the rows below: its own skip, else its email's state.
+STATE = {
+    Email.Status.SENT: ("sent", ""),
+    Email.Status.FAILED: ("failed", ""),
+    Email.Status.QUEUED: ("queued", ""),
+    Email.Status.SENDING: ("sending", ""),
+    Email.Status.EXPIRED: ("skipped", "too_late"),
+    Email.Status.WITHDRAWN: ("skipped", "changed"),
+    Email.Status.INTERRUPTED: ("skipped", "stopped"),
+}
+
+
+def state(reminder: Reminder) -> tuple[str, str]:
+    if reminder.email is None:
+        return reminder.status, reminder.skip_reason
+    return STATE[Email.Status(reminder.email.status)]
 
 
 def rows() -> list[tuple[int, str, str, int]]:
     """(offset in minutes, status, skip reason, attempts) of every reminder, largest offset first."""
-    return list(
-        Reminder.objects.order_by("-offset_minutes", "pk").values_list(
-            "offset_minutes", "status", "skip_reason", "attempts"
-        )
-    )
+    reminders = Reminder.objects.select_related("email").order_by("-offset_minutes", "pk")
+    return [(r.offset_minutes, *state(r), r.email.attempts if r.email else 0) for r in reminders]
 
 
-def counts(result: ReminderPass) -> tuple[int, int, int]:
+def counts(result: Pass) -> tuple[int, int, int]:
     return result.sent, result.failed, result.skipped
 
 
@@ -84,8 +125,9 @@ def test_a_reminder_goes_out_when_due_and_only_once(schedule: Schedule) -> None:
     assert counts(sent(TWO_DAYS_BEFORE)) == (1, 0, 0)
     assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=1))) == (0, 0, 0)
     assert rows() == [(48 * 60, "sent", "", 1)]
-    reminder = Reminder.objects.get()
-    assert (reminder.appointment, reminder.starts_at, reminder.due_at, reminder.sent_at) == (
+    reminder = Reminder.objects.select_related("email").get()
+    assert reminder.email is not None
+    assert (reminder.appointment, reminder.starts_at, reminder.due_at, reminder.email.sent_at) == (
         appointment,
         local(WEDNESDAY, "10:00"),
         TWO_DAYS_BEFORE,
@@ -191,7 +233,7 @@ def test_a_moved_appointment_is_reminded_of_its_new_time_only(schedule: Schedule
     assert counts(sent(TWO_HOURS_BEFORE)) == (0, 0, 0)
     assert counts(sent(local(WEDNESDAY, "10:00"))) == (1, 0, 0)
     assert counts(sent(local(FRIDAY, "08:00"))) == (1, 0, 0)
-    assert list(Reminder.objects.order_by("pk").values_list("starts_at", "offset_minutes", "status")) == [
+    assert [(r.starts_at, r.offset_minutes, state(r)[0]) for r in Reminder.objects.order_by("pk")] == [
         (local(WEDNESDAY, "10:00"), 48 * 60, "sent"),
         (local(FRIDAY, "10:00"), 48 * 60, "sent"),
         (local(FRIDAY, "10:00"), 2 * 60, "sent"),
@@ -247,7 +289,10 @@ def test_a_spanish_speaking_patient_gets_the_reminder_in_spanish(schedule: Sched
     [email] = mail.outbox
     token = tokens.manage_token(appointment)
     assert "miércoles 5 de marzo de 2031" in email.subject
-    assert "miércoles 5 de marzo de 2031, 10:00 (hora del Pacífico)\n" in email.body
+    assert (
+        "miércoles 5 de marzo de 2031, 10:00\u00a0a.\u00a0m. (hora del Pacífico)\nRegenClinic Los Ángeles\n"
+        in email.body
+    )
     assert f"Para cancelar o cambiar esta cita:\nhttp://127.0.0.1:8000/es/book/manage/{token}/\n" in email.body
     assert "Teléfono: (310) 555-0100\n" in email.body
     assert "Wednesday" not in email.body
@@ -289,16 +334,15 @@ def test_a_failed_send_is_recorded_and_retried_later_sending_once(
     monkeypatch.setattr(EmailMessage, "send", failing_send(times=1))
     caplog.set_level(logging.INFO)
     assert counts(sent(TWO_DAYS_BEFORE)) == (0, 1, 0)
-    reminder = Reminder.objects.get()
-    assert (reminder.status, reminder.attempts, reminder.last_error, reminder.next_attempt_at) == (
+    email = Reminder.objects.get().email
+    assert email is not None
+    assert (email.status, email.attempts, email.last_error, email.next_attempt_at) == (
         "failed",
         1,
         "SMTPServerDisconnected",
         TWO_DAYS_BEFORE + timedelta(minutes=2),
     )
-    assert caplog.messages == [
-        f"Reminder {reminder.pk} could not be sent (SMTPServerDisconnected); it will be retried."
-    ]
+    assert caplog.messages == [f"Email {email.uuid} could not be sent (SMTPServerDisconnected); it will be retried."]
     assert "p1@example.com" not in caplog.text
 
     assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=1))) == (0, 0, 0)  # not its turn yet
@@ -314,8 +358,8 @@ def test_retries_back_off_and_stop_when_the_window_closes(schedule: Schedule, mo
     moments = [0, 2, 6, 14, 30, 60]  # minutes after due: each retry waits twice as long, up to the grace window
     for minutes in moments:
         assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=minutes))) == (0, 1, 0), minutes
-    reminder = Reminder.objects.get()
-    assert (reminder.attempts, reminder.next_attempt_at) == (6, TWO_DAYS_BEFORE + timedelta(minutes=90))
+    email = Email.objects.get(kind="appointment.reminder")
+    assert (email.attempts, email.next_attempt_at) == (6, TWO_DAYS_BEFORE + timedelta(minutes=90))
     assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=90))) == (0, 0, 1)
     assert rows() == [(48 * 60, "skipped", "too_late", 6)]
     assert mail.outbox == []
@@ -325,8 +369,9 @@ def test_a_failed_reminder_of_an_appointment_cancelled_since_is_skipped(schedule
     appointment = book(schedule)
     monkeypatch.setattr(EmailMessage, "send", failing_send(times=1))
     assert counts(sent(TWO_DAYS_BEFORE)) == (0, 1, 0)
+    # Cancelling withdraws it from the outbox at once (and queues the cancellation email instead).
     services.appointment_cancel(appointment=appointment, enforce_cutoff=False, now=TWO_DAYS_BEFORE)
-    assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=2))) == (0, 0, 1)
+    assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=2))) == (0, 0, 0)
     assert rows() == [(48 * 60, "skipped", "changed", 1)]
     assert mail.outbox == []
 
@@ -334,16 +379,16 @@ def test_a_failed_reminder_of_an_appointment_cancelled_since_is_skipped(schedule
 # --- Two workers at once ------------------------------------------------------------------------------
 
 
-def run_at_once(workers: int, now: datetime) -> list[ReminderPass | str]:
-    """`reminders_send_due` in `workers` threads at once, each with its own connection, as separate processes would."""
+def run_at_once(workers: int, now: datetime) -> list[Pass | str]:
+    """A worker's pass in `workers` threads at once, each with its own connection, as separate processes would."""
     barrier = threading.Barrier(workers)
-    results: list[ReminderPass | str] = []
+    results: list[Pass | str] = []
     lock = threading.Lock()
 
     def work() -> None:
         try:
             barrier.wait()
-            result: ReminderPass | str = reminders_send_due(now=now)
+            result: Pass | str = sent(now)
         except Exception as error:  # fails the test below, with its text
             result = f"{type(error).__name__}: {error}"
         finally:
@@ -374,15 +419,16 @@ def test_workers_running_at_once_send_each_due_reminder_exactly_once(schedule: S
     results = run_at_once(workers, now)
 
     assert [r for r in results if isinstance(r, str)] == []
-    assert sum(r.sent for r in results if isinstance(r, ReminderPass)) == len(due)
-    assert sum(r.skipped for r in results if isinstance(r, ReminderPass)) == len(late)
-    assert sum(r.failed for r in results if isinstance(r, ReminderPass)) == 0
+    assert sum(r.sent for r in results if isinstance(r, Pass)) == len(due)
+    assert sum(r.skipped for r in results if isinstance(r, Pass)) == len(late)
+    assert sum(r.failed for r in results if isinstance(r, Pass)) == 0
     assert len(mail.outbox) == len(due)
     assert sorted(email.to[0] for email in mail.outbox) == sorted(a.patient.email for a in due)
-    assert Reminder.objects.filter(status="sent", offset_minutes=48 * 60).count() == len(due)
+    assert Reminder.objects.filter(email__status="sent", offset_minutes=48 * 60).count() == len(due)
     assert Reminder.objects.filter(status="skipped", skip_reason="too_late").count() == len(late)
     assert Reminder.objects.count() == len(due) + len(late)
-    assert counts(reminders_send_due(now=now)) == (0, 0, 0)
+    assert Email.objects.count() == len(due)
+    assert counts(sent(now)) == (0, 0, 0)
 
 
 def create(schedule: Schedule, n: int, starts_at: datetime) -> Appointment:
@@ -409,9 +455,9 @@ def test_send_reminders_prints_a_one_line_summary_and_is_idempotent(schedule: Sc
     first, second = io.StringIO(), io.StringIO()
     call_command("send_reminders", stdout=first)
     call_command("send_reminders", stdout=second)
-    assert first.getvalue() == "send_reminders: 2 sent, 0 failed, 1 skipped\n"
-    assert second.getvalue() == "send_reminders: 0 sent, 0 failed, 0 skipped\n"
-    assert len(mail.outbox) == 2
+    assert first.getvalue() == "send_reminders: 2 queued, 1 skipped\n"
+    assert second.getvalue() == "send_reminders: 0 queued, 0 skipped\n"
+    assert (Email.objects.count(), mail.outbox) == (2, [])  # the worker sends them
 
 
 @pytest.mark.parametrize(
@@ -487,10 +533,9 @@ def test_a_reminder_left_sending_by_a_stopped_worker_is_marked_stopped_and_never
     assert rows() == [(48 * 60, "sending", "", 0)]
     assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=11))) == (0, 0, 1)
     assert rows() == [(48 * 60, "skipped", "stopped", 0)]
-    reminder = Reminder.objects.get()
+    email = Email.objects.get(kind="appointment.reminder")
     assert caplog.messages == [
-        f"Reminder {reminder.pk} was claimed by a worker that stopped before recording it; "
-        "marked stopped, not sent again."
+        f"Email {email.uuid} was claimed by a worker that stopped before recording it; not sent again."
     ]
     assert counts(sent(TWO_DAYS_BEFORE + timedelta(minutes=12))) == (0, 0, 0)
     assert mail.outbox == []

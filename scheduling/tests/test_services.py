@@ -4,10 +4,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import AuditEvent, User
-from scheduling import services
+from patients.models import Patient
+from scheduling import rules, services
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -17,7 +19,7 @@ from scheduling.models import (
     ScheduleException,
     WorkingHours,
 )
-from scheduling.services import (
+from scheduling.rules import (
     InThePast,
     InvalidStatusChange,
     NoRoomFree,
@@ -32,6 +34,7 @@ from scheduling.services import (
     Unavailable,
 )
 from scheduling.tests.conftest import MONDAY, NEXT_MONDAY, NOW, TUESDAY, Schedule, hhmm, local, make_patient
+from website.models import Office
 
 WEDNESDAY = date(2031, 3, 5)
 THURSDAY = date(2031, 3, 6)
@@ -129,13 +132,13 @@ def test_booking_rejects_a_time_in_the_past_even_for_staff(schedule: Schedule) -
 
 
 def test_booking_rejects_a_time_without_a_time_zone(schedule: Schedule) -> None:
-    with pytest.raises(services.BookingError) as caught:
+    with pytest.raises(rules.BookingError) as caught:
         book(schedule, datetime(2031, 3, 5, 10, 0))
     assert caught.value.messages == ["The time must include a time zone."]
 
 
 def test_booking_rejects_a_time_between_minutes(schedule: Schedule) -> None:
-    with pytest.raises(services.BookingError) as caught:
+    with pytest.raises(rules.BookingError) as caught:
         book(schedule, local(WEDNESDAY, "10:00") + timedelta(seconds=30))
     assert caught.value.messages == ["Appointments start on a whole minute."]
 
@@ -455,7 +458,7 @@ def test_a_patient_moving_online_needs_the_minimum_notice(schedule: Schedule) ->
 def test_a_cancelled_appointment_cannot_be_moved(schedule: Schedule) -> None:
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
     services.appointment_cancel(appointment=appointment, enforce_cutoff=True, now=NOW)
-    with pytest.raises(services.BookingError) as caught:
+    with pytest.raises(rules.BookingError) as caught:
         services.appointment_reschedule(
             appointment=appointment, starts_at=local(WEDNESDAY, "11:00"), enforce_cutoff=True, now=NOW
         )
@@ -524,9 +527,24 @@ def test_nine_oclock_is_nine_oclock_in_los_angeles_across_daylight_saving(
 # --- Hours and the database's guarantees -----------------------------------------------------------
 
 
+def test_weekly_hours_at_offices_in_other_time_zones_are_compared_as_moments(schedule: Schedule) -> None:
+    # The doctor works 9:00-17:00 in Los Angeles on Mondays. New York runs three hours ahead.
+    new_york = Office.objects.create(
+        name="New York", slug="new-york", street="1 Example Street", city="New York", state="NY",
+        postal_code="10001", phone="(212) 555-0100", time_zone="America/New_York",
+    )  # fmt: skip
+    # 10:00-12:00 in New York is 7:00-9:00 in Los Angeles: before the Los Angeles hours, so allowed.
+    WorkingHours(provider=schedule.doctor, office=new_york, weekday=0, starts=time(10), ends=time(12)).full_clean()
+    # 18:00-20:00 in New York is 15:00-17:00 in Los Angeles: the same moments, so refused.
+    evening = WorkingHours(provider=schedule.doctor, office=new_york, weekday=0, starts=time(18), ends=time(20))
+    with pytest.raises(ValidationError) as caught:
+        evening.full_clean()
+    assert caught.value.messages == ["These hours overlap the provider's hours at Los Angeles, 09:00-17:00."]
+
+
 def test_overlapping_weekly_hours_are_refused_even_across_offices(schedule: Schedule) -> None:
     clash = WorkingHours(provider=schedule.doctor, office=schedule.encino, weekday=0, starts=time(16), ends=time(18))
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         clash.full_clean()
     assert caught.value.messages == ["These hours overlap the provider's hours at Los Angeles, 09:00-17:00."]
     later = WorkingHours(provider=schedule.doctor, office=schedule.encino, weekday=0, starts=time(17), ends=time(19))
@@ -595,3 +613,61 @@ def test_an_overlap_only_the_database_catches_still_gets_the_typed_answer(
             patient=schedule.luis,
         )
     assert Appointment.objects.count() == 1
+
+
+# --- One booking service, whoever books ------------------------------------------------------------------
+
+
+def details(**overrides: Any) -> Any:
+    from patients.services import PatientDetails
+
+    values: dict[str, Any] = {
+        "first_name": "Nora",
+        "last_name": "Example",
+        "date_of_birth": date(1959, 4, 12),
+        "phone": "(818) 555-0123",
+        "email": "nora@example.com",
+    }
+    values.update(overrides)
+    return PatientDetails(**values)
+
+
+def test_the_same_online_form_sent_again_moments_later_returns_its_booking_by_the_services_clock(
+    schedule: Schedule,
+) -> None:
+    first = book(schedule, local(WEDNESDAY, "10:00"), patient=details(), source=ONLINE)
+    # Nine minutes later by the clock the service is given (not the machine's): the same booking, nothing new.
+    again = book(
+        schedule, local(WEDNESDAY, "10:00"), patient=details(email="NORA@example.com"), source=ONLINE,
+        now=NOW + timedelta(minutes=9),
+    )  # fmt: skip
+    assert again == first
+    assert (Appointment.objects.count(), first.patient.__class__.objects.count()) == (1, 3)
+    # Eleven minutes later it is somebody trying a taken slot.
+    with pytest.raises(SlotTaken):
+        book(schedule, local(WEDNESDAY, "10:00"), patient=details(), source=ONLINE, now=NOW + timedelta(minutes=11))
+
+
+def test_the_front_desk_typing_in_a_patient_already_on_file_is_refused_and_nothing_is_saved(
+    schedule: Schedule, alice: User
+) -> None:
+    from patients.services import PatientExists
+
+    with pytest.raises(PatientExists) as caught:
+        book(
+            schedule, local(WEDNESDAY, "10:00"), by=alice,
+            patient=details(first_name="patient1", last_name="EXAMPLE", date_of_birth=date(1960, 1, 1)),
+        )  # fmt: skip
+    assert caught.value.messages == [
+        "A patient with this name and date of birth is already on file. Find them above and choose them."
+    ]
+    assert (Appointment.objects.count(), AuditEvent.objects.count()) == (0, 0)
+
+
+def test_a_refused_booking_leaves_no_new_patient_and_no_audit_row(schedule: Schedule, alice: User) -> None:
+    book(schedule, local(WEDNESDAY, "10:00"))
+    AuditEvent.objects.all().delete()
+    with pytest.raises(SlotTaken):
+        book(schedule, local(WEDNESDAY, "10:15"), patient=details(), by=alice)
+    assert not Patient.objects.filter(first_name="Nora").exists()
+    assert AuditEvent.objects.count() == 0

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from patients.models import Patient
-from scheduling import display, queries
+from scheduling import availability, display
 from scheduling.models import Appointment, AppointmentType, Provider
 from scheduling.tests.races import assert_no_database_errors, form_token, open_to_all, outcome_counts, race, request
 from website.models import Office
@@ -68,7 +68,7 @@ def test_two_hundred_front_desk_bookings_of_one_slot_at_once_make_one_appointmen
     alice = User.objects.create_user("alice", password="alice-password-1", role=Role.FRONT_DESK, is_staff=True)
     office = Office.objects.get(slug="los-angeles")
     consult = AppointmentType.objects.get(slug="new-patient-consultation")
-    [day] = queries.next_free_days(
+    [day] = availability.next_free_days(
         office=office,
         appointment_type=consult,
         days=1,

@@ -139,7 +139,12 @@ def test_it_is_a_403_for_lists_and_a_404_for_appointments_for_other_roles(
     callback.refresh_from_db()
     assert (appointment.status, hhmm(appointment.starts_at), callback.handled) == ("booked", "10:00", False)
     assert Appointment.objects.count() == 1
-    assert AuditEvent.objects.count() == 0
+    # Each refused attempt leaves one "denied" row (ten requests above), and nothing is recorded as allowed.
+    assert AuditEvent.objects.filter(outcome="denied", actor=user, role=role).count() == 10
+    assert AuditEvent.objects.exclude(outcome="denied").count() == 0
+    assert sorted(set(AuditEvent.objects.filter(object_ref__gt="").values_list("object_ref", flat=True))) == sorted(
+        {str(appointment.uuid), str(callback.uuid)}
+    )
 
 
 def test_charlie_the_technician_cannot_see_the_calendar(client: Client, schedule: Schedule, charlie: User) -> None:

@@ -69,9 +69,9 @@ def move(client: Client, appointment: Appointment, *, day: str = "2031-03-05", a
 
 
 def test_booking_a_patient_on_file_emails_them_once_after_commit(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with outbox_capture(execute=False) as callbacks:
         response = desk.post(NEW, booking_form(schedule, patient=str(schedule.rosa.uuid)))
     assert response.status_code == 302
     assert (len(callbacks), mail.outbox) == (1, [])
@@ -102,25 +102,28 @@ def test_booking_a_patient_on_file_emails_them_once_after_commit(
 
 
 def test_a_new_patient_typed_in_with_an_email_is_emailed_in_their_language(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         response = desk.post(NEW, booking_form(schedule, email="nora@example.com", language="es"))
     assert (response.status_code, len(callbacks)) == (302, 1)
     appointment = Appointment.objects.get()
     assert appointment.patient.preferred_language == "es"
     [email] = mail.outbox
     assert email.to == ["nora@example.com"]
-    assert email.subject == "Su cita está reservada: miércoles 5 de marzo de 2031 a las 10:00"
-    assert email.body.startswith("Su cita está reservada:\n\nmiércoles 5 de marzo de 2031, 10:00 (hora del Pacífico)\n")
+    assert email.subject == "Su cita está reservada: miércoles 5 de marzo de 2031, 10:00\u00a0a.\u00a0m."
+    assert email.body.startswith(
+        "Su cita está reservada:\n\n"
+        "miércoles 5 de marzo de 2031, 10:00\u00a0a.\u00a0m. (hora del Pacífico)\nRegenClinic Los Ángeles\n"
+    )
     assert f"Para cancelar o cambiar esta cita:\n{links(appointment, 'es')['manage']}\n" in email.body
     assert "Wednesday" not in email.body
 
 
 def test_a_patient_without_an_email_address_is_not_emailed(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         response = desk.post(NEW, booking_form(schedule, email=""))
     assert response.status_code == 302
     assert (callbacks, mail.outbox) == ([], [])
@@ -130,9 +133,9 @@ def test_a_patient_without_an_email_address_is_not_emailed(
 
 
 def test_the_desk_is_not_asked_to_phone_a_patient_who_was_emailed(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         response = desk.post(NEW, booking_form(schedule, email="ana@example.com"))
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -140,11 +143,11 @@ def test_the_desk_is_not_asked_to_phone_a_patient_who_was_emailed(
 
 
 def test_a_move_emails_the_new_time_and_new_links_and_the_old_link_stops_working(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
     old_manage = links(appointment)["manage"]
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with outbox_capture(execute=False) as callbacks:
         response = move(desk, appointment, at="14:30")
     assert response.status_code == 302
     assert (len(callbacks), mail.outbox) == (1, [])
@@ -175,28 +178,30 @@ def test_a_move_emails_the_new_time_and_new_links_and_the_old_link_stops_working
 
 
 def test_a_spanish_speaking_patient_hears_of_a_move_in_spanish(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
     Patient.objects.filter(pk=schedule.rosa.pk).update(preferred_language=Patient.Language.SPANISH)
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert move(desk, appointment, at="14:30").status_code == 302
     [email] = mail.outbox
     appointment.refresh_from_db()
-    assert email.subject == "Su cita cambió de hora: miércoles 5 de marzo de 2031 a las 14:30"
-    assert email.body.startswith("Su cita cambió de hora. La nueva hora es:\n\nmiércoles 5 de marzo de 2031, 14:30")
+    assert email.subject == "Su cita cambió de horario: miércoles 5 de marzo de 2031, 2:30\u00a0p.\u00a0m."
+    assert email.body.startswith(
+        "Su cita cambió de horario. El nuevo horario es:\n\nmiércoles 5 de marzo de 2031, 2:30\u00a0p.\u00a0m."
+    )
     assert f"{links(appointment, 'es')['manage']}\n" in email.body
 
 
 def test_moving_to_another_provider_at_the_same_time_sends_nothing(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
     # The patient was told a time and a place; neither changes, and their links still work.
     WorkingHours.objects.create(
         provider=schedule.pa, office=schedule.la, weekday=WEDNESDAY.weekday(), starts=time(9), ends=time(17)
     )
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         response = move(desk, appointment, at="10:00", provider=str(schedule.pa.uuid))
     assert response.status_code == 302
     appointment.refresh_from_db()
@@ -205,14 +210,14 @@ def test_moving_to_another_provider_at_the_same_time_sends_nothing(
 
 
 def test_a_cancellation_emails_once_even_when_clicked_twice(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with outbox_capture(execute=False) as callbacks:
         assert desk.post(path(appointment, "cancel/")).status_code == 302
     assert (len(callbacks), mail.outbox) == (1, [])
     callbacks[0]()
-    with django_capture_on_commit_callbacks(execute=True) as again:
+    with outbox_capture(execute=True) as again:
         assert desk.post(path(appointment, "cancel/")).status_code == 302
     assert again == []
     [email] = mail.outbox
@@ -230,12 +235,12 @@ def test_a_cancellation_emails_once_even_when_clicked_twice(
 
 
 def test_bob_booking_over_another_appointment_emails_the_patient(
-    client: Client, schedule: Schedule, bob: User, django_capture_on_commit_callbacks: Any
+    client: Client, schedule: Schedule, bob: User, outbox_capture: Any
 ) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
     client.force_login(bob)
     form = booking_form(schedule, patient=str(schedule.luis.uuid), time="10:15", override_reason="Urgent review")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         response = client.post(NEW, form)
     assert (response.status_code, len(callbacks)) == (302, 1)
     [email] = mail.outbox
@@ -249,13 +254,11 @@ def test_bob_booking_over_another_appointment_emails_the_patient(
 # --- Nothing for a refusal or a status change ----------------------------------------------------
 
 
-def test_refused_changes_send_nothing(
-    client: Client, schedule: Schedule, alice: User, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_refused_changes_send_nothing(client: Client, schedule: Schedule, alice: User, outbox_capture: Any) -> None:
     taken = book(schedule, local(WEDNESDAY, "10:00"))
     other = book(schedule, local(WEDNESDAY, "14:00"), patient=schedule.luis)
     client.force_login(alice)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         # A taken time, for a booking and for a move.
         assert client.post(NEW, booking_form(schedule, patient=str(schedule.luis.uuid))).status_code == 409
         assert move(client, other, at="10:30").status_code == 409
@@ -278,11 +281,9 @@ def test_refused_changes_send_nothing(
 
 
 @pytest.mark.parametrize("steps", [["checked_in"], ["checked_in", "completed"], ["no_show"], ["checked_in", "booked"]])
-def test_status_changes_send_nothing(
-    desk: Client, schedule: Schedule, steps: list[str], django_capture_on_commit_callbacks: Any
-) -> None:
+def test_status_changes_send_nothing(desk: Client, schedule: Schedule, steps: list[str], outbox_capture: Any) -> None:
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with outbox_capture(execute=True) as callbacks:
         for step in steps:
             assert desk.post(path(appointment, "status/"), {"status": step}).status_code == 302
     appointment.refresh_from_db()
@@ -294,16 +295,16 @@ def test_status_changes_send_nothing(
 
 
 def test_a_procedure_visit_email_offers_cancel_and_calendar_but_no_other_time(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any
+    desk: Client, schedule: Schedule, outbox_capture: Any
 ) -> None:
     form = booking_form(schedule, patient=str(schedule.rosa.uuid), appointment_type=schedule.procedure.slug)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert desk.post(NEW, form).status_code == 302
     appointment = Appointment.objects.get()
     first = links(appointment)
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert move(desk, appointment, at="13:00").status_code == 302
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert desk.post(path(appointment, "cancel/")).status_code == 302
     booked, moved, cancelled = mail.outbox
     appointment.refresh_from_db()
@@ -350,7 +351,7 @@ def test_a_procedure_visit_email_offers_cancel_and_calendar_but_no_other_time(
 
 @pytest.mark.parametrize("type_name", ["Consultation", "Procedure visit", "PRP-only visit"])
 def test_no_email_of_any_kind_names_the_patient_their_birth_date_their_concern_or_the_visit(
-    desk: Client, schedule: Schedule, django_capture_on_commit_callbacks: Any, type_name: str
+    desk: Client, schedule: Schedule, outbox_capture: Any, type_name: str
 ) -> None:
     Patient.objects.filter(pk=schedule.rosa.pk).update(
         first_name="Rosa", last_name="Díaz", date_of_birth=date(1958, 3, 14), phone="(818) 555-0199"
@@ -365,14 +366,14 @@ def test_no_email_of_any_kind_names_the_patient_their_birth_date_their_concern_o
         area_of_concern="rotator_cuff",
     )
     # One block per request: each email is built when its own request commits.
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert desk.post(NEW, form).status_code == 302
     appointment = Appointment.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert move(desk, appointment, at="13:00").status_code == 302
     appointment.refresh_from_db()
     reminder = emails.build(appointment=appointment, kind=emails.Kind.REMINDER, language="en")
-    with django_capture_on_commit_callbacks(execute=True):
+    with outbox_capture(execute=True):
         assert desk.post(path(appointment, "cancel/")).status_code == 302
     sent = [*mail.outbox, reminder]
     assert [email.subject for email in sent] == [

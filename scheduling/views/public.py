@@ -6,8 +6,10 @@ value (`tokens.slot_sign`), and the manage links carry a signed token, so nobody
 book a made-up slot or reach another person's appointment by editing a URL.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +17,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from scheduling import booking, display, queries, services, tokens
-from scheduling.forms import BookingForm, CallbackForm
+from scheduling import availability, display, rules, services, tokens
+from scheduling.forms.public import BookingForm, CallbackForm
 from scheduling.ics import appointment_ics
 from scheduling.models import Appointment, AppointmentStatus, AppointmentType, BookingRules, Provider
 from website.models import Office
@@ -66,11 +69,19 @@ class Chosen:
         return display.time_label(self.starts_at, self.office)
 
 
-class _BadLink(Exception):
-    def __init__(self, message: str, office: Office | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.office = office
+# How a refused booking or move is put to the person: what to say (before the nearest free times) and the status.
+# Anything else is said in the refusal's own words.
+REFUSALS: dict[type[rules.BookingError], tuple[Promise, int]] = {
+    rules.SlotTaken: (gettext_lazy("Sorry, that time was just taken. Here are the nearest free times:"), 409),
+    rules.PatientBusy: (gettext_lazy("You already have an appointment at that time. Here are other free times:"), 200),
+}
+
+
+def _refusal(error: rules.BookingError) -> tuple[str, int]:
+    for kind, (problem, status) in REFUSALS.items():
+        if isinstance(error, kind):
+            return str(problem), status
+    return error.messages[0] + " " + _("Here are the nearest free times:"), 200
 
 
 # --- Helpers ------------------------------------------------------------------------------------
@@ -86,7 +97,7 @@ def _consultation_type() -> AppointmentType | None:
     return online.filter(slug=CONSULTATION_SLUG).first() or online.order_by("order", "name").first()
 
 
-def _choice(slot: queries.Slot, *, appointment_type: AppointmentType, office: Office) -> TimeChoice:
+def _choice(slot: availability.Slot, *, appointment_type: AppointmentType, office: Office) -> TimeChoice:
     return TimeChoice(
         value=tokens.slot_sign(slot=slot, appointment_type_id=appointment_type.pk),
         day=display.day_label(slot.starts_at, office),
@@ -94,7 +105,7 @@ def _choice(slot: queries.Slot, *, appointment_type: AppointmentType, office: Of
     )
 
 
-def _one_per_time(slots: tuple[queries.Slot, ...] | list[queries.Slot]) -> list[queries.Slot]:
+def _one_per_time(slots: tuple[availability.Slot, ...] | list[availability.Slot]) -> list[availability.Slot]:
     """A person picks a time, not a provider: one slot per start (the first provider free then)."""
     seen: set[datetime] = set()
     kept = []
@@ -106,18 +117,25 @@ def _one_per_time(slots: tuple[queries.Slot, ...] | list[queries.Slot]) -> list[
 
 
 def _free_days(
-    *, office: Office, appointment_type: AppointmentType, start_date: date | None
+    *, office: Office, appointment_type: AppointmentType, start_date: date | None, moving: Appointment | None = None
 ) -> tuple[list[DayChoices], date | None]:
-    """Up to DAYS_PER_PAGE days with free times from `start_date`, and the date later ones start from."""
-    days = queries.next_free_days(
-        office=office, appointment_type=appointment_type, days=DAYS_PER_PAGE, start_date=start_date
+    """Up to DAYS_PER_PAGE days with free times from `start_date`, and the date later ones start from.
+
+    `moving`: the appointment being moved; times overlapping its own current time are
+    free for it (it can move 30 minutes later), and its current time is not offered.
+    """
+    days = availability.next_free_days(
+        office=office, appointment_type=appointment_type, days=DAYS_PER_PAGE, start_date=start_date, moving=moving
     )
+    current = moving.starts_at if moving is not None else None
     shown = [
         DayChoices(
             day=free.day,
             label=display.day_label(free.slots[0].starts_at, office),
             times=[
-                _choice(slot, appointment_type=appointment_type, office=office) for slot in _one_per_time(free.slots)
+                _choice(slot, appointment_type=appointment_type, office=office)
+                for slot in _one_per_time(free.slots)
+                if slot.starts_at != current
             ],
         )
         for free in days
@@ -136,9 +154,15 @@ def _start_date(request: HttpRequest, office: Office) -> date | None:
     return asked if asked > today else None
 
 
-def _nearest(*, office: Office, appointment_type: AppointmentType, around: datetime) -> list[TimeChoice]:
-    slots = queries.nearest_free_slots(office=office, appointment_type=appointment_type, around=around, n=NEAREST * 3)
-    return [_choice(slot, appointment_type=appointment_type, office=office) for slot in _one_per_time(slots)][:NEAREST]
+def _nearest(
+    *, office: Office, appointment_type: AppointmentType, around: datetime, moving: Appointment | None = None
+) -> list[TimeChoice]:
+    slots = availability.nearest_free_slots(
+        office=office, appointment_type=appointment_type, around=around, n=NEAREST * 3, moving=moving
+    )
+    current = moving.starts_at if moving is not None else None
+    kept = [slot for slot in _one_per_time(slots) if slot.starts_at != current]
+    return [_choice(slot, appointment_type=appointment_type, office=office) for slot in kept][:NEAREST]
 
 
 def _read_slot(value: str, *, office: Office) -> Chosen | None:
@@ -166,37 +190,42 @@ def _around(request: HttpRequest) -> datetime:
         return timezone.now()
 
 
-def _get_appointment_for_link(token: str) -> Appointment:
-    """The one way a public view reaches an appointment: a signed link that is still current."""
-    invalid = _("This link is not valid. Please use the link in your email, or call the office.")
-    try:
-        read = tokens.manage_token_read(token)
-    except tokens.BadToken:
-        raise _BadLink(invalid) from None
-    appointment = Appointment.objects.select_related("office", "appointment_type").filter(uuid=read.appointment_uuid)
-    found = appointment.first()
-    if found is None:
-        raise _BadLink(invalid)
-    if not tokens.manage_token_is_current(read, found):
-        raise _BadLink(
-            _(
+def appointment_from_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The one way a public view reaches an appointment: a signed link that is still current.
+
+    The view receives the appointment instead of the token; a link that was altered, made
+    up, or issued before the appointment was moved gets a page that says so (404).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        invalid = _("This link is not valid. Please use the link in your email, or call the office.")
+        try:
+            read = tokens.manage_token_read(token)
+        except tokens.BadToken:
+            return _bad_link(request, invalid)
+        found = Appointment.objects.select_related("office", "appointment_type").filter(uuid=read.appointment_uuid)
+        appointment = found.first()
+        if appointment is None:
+            return _bad_link(request, invalid)
+        if not tokens.manage_token_is_current(read, appointment):
+            moved = _(
                 "This link is from before your appointment was moved, so it no longer works. "
                 "Please use the link in your most recent email, or call the office."
-            ),
-            office=found.office,
-        )
-    return found
+            )
+            return _bad_link(request, moved, office=appointment.office)
+        return view(request, appointment, token)
+
+    return wrapper
 
 
-def _bad_link(request: HttpRequest, error: _BadLink) -> HttpResponse:
-    return render(
-        request, "scheduling/link_invalid.html", {"message": error.message, "office": error.office}, status=404
-    )
+def _bad_link(request: HttpRequest, message: str, office: Office | None = None) -> HttpResponse:
+    return render(request, "scheduling/link_invalid.html", {"message": message, "office": office}, status=404)
 
 
 def _change_closed(appointment: Appointment) -> bool:
     """Whether the cut-off for cancelling or moving online has passed."""
-    return timezone.now() > appointment.starts_at - BookingRules.current().cancel_cutoff
+    return rules.past_cutoff(appointment=appointment, now=timezone.now())
 
 
 def _appointment_context(appointment: Appointment) -> dict[str, Any]:
@@ -227,14 +256,14 @@ class OfficeChoice:
     soonest_time: str
 
 
-@require_GET
+@require_safe
 def start(request: HttpRequest) -> HttpResponse:
     offices = list(Office.objects.filter(is_active=True))
     appointment_type = _consultation_type()
     soonest = {}
     if appointment_type is not None and offices:
         # One search for every office, so a person can see where they would be seen sooner.
-        soonest = queries.soonest_free_slots(offices=offices, appointment_type=appointment_type)
+        soonest = availability.soonest_free_slots(offices=offices, appointment_type=appointment_type)
     choices = []
     for office in offices:
         slot = soonest.get(office.pk)
@@ -248,7 +277,7 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/start.html", {"choices": choices})
 
 
-@require_GET
+@require_safe
 def office_times(request: HttpRequest, office_slug: str) -> HttpResponse:
     office = _office_or_404(office_slug)
     appointment_type = _consultation_type()
@@ -296,7 +325,7 @@ def _render_details(
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def details(request: HttpRequest, office_slug: str) -> HttpResponse:
     office = _office_or_404(office_slug)
     if request.method == "GET":
@@ -332,31 +361,20 @@ def details(request: HttpRequest, office_slug: str) -> HttpResponse:
     if not form_ok:
         return _render_details(request, office=office, form=form, chosen=chosen)
 
-    identity = form.identity()
     try:
-        appointment, _created = booking.appointment_book_online(
+        appointment = services.appointment_book(
             office=office,
             provider=chosen.provider,
             appointment_type=chosen.appointment_type,
             starts_at=chosen.starts_at,
-            identity=identity,
+            patient=form.details(),
+            source=Appointment.Source.ONLINE,
             area_of_concern=form.cleaned_data["area_of_concern"],
             language=get_language(),
+            request=request,
         )
-    except services.BookingError as error:
-        if isinstance(error, services.SlotTaken | services.PatientBusy):
-            # The same form sent twice at once: the other request booked it for this person.
-            existing = booking.appointment_booked_for(
-                identity=identity, office=office, provider=chosen.provider, starts_at=chosen.starts_at
-            )
-            if existing is not None:
-                return redirect("scheduling:booked", token=tokens.manage_token(existing))
-        if isinstance(error, services.SlotTaken):
-            problem, status = _("Sorry, that time was just taken. Here are the nearest free times:"), 409
-        elif isinstance(error, services.PatientBusy):
-            problem, status = _("You already have an appointment at that time. Here are other free times:"), 200
-        else:
-            problem, status = error.messages[0] + " " + _("Here are the nearest free times:"), 200
+    except rules.BookingError as error:
+        problem, status = _refusal(error)
         return _render_details(
             request,
             office=office,
@@ -370,14 +388,14 @@ def details(request: HttpRequest, office_slug: str) -> HttpResponse:
     return redirect("scheduling:booked", token=tokens.manage_token(appointment))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def callback(request: HttpRequest, office_slug: str) -> HttpResponse:
     office = _office_or_404(office_slug)
     if request.method == "POST":
         form = CallbackForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            booking.callback_request_create(
+            services.callback_request_create(
                 office=data["office"],
                 name=data["name"],
                 phone=data["phone"],
@@ -390,7 +408,7 @@ def callback(request: HttpRequest, office_slug: str) -> HttpResponse:
     return render(request, "scheduling/callback.html", {"office": office, "form": form})
 
 
-@require_GET
+@require_safe
 def callback_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/callback_thanks.html")
 
@@ -399,24 +417,18 @@ def callback_thanks(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
-def booked(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        appointment = _get_appointment_for_link(token)
-    except _BadLink as error:
-        return _bad_link(request, error)
+@require_safe
+@appointment_from_link
+def booked(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
         return redirect("scheduling:manage", token=token)
     return render(request, "scheduling/booked.html", _appointment_context(appointment))
 
 
 @never_cache
-@require_GET
-def manage(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        appointment = _get_appointment_for_link(token)
-    except _BadLink as error:
-        return _bad_link(request, error)
+@require_safe
+@appointment_from_link
+def manage(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     context = _appointment_context(appointment)
     context["change_closed"] = context["is_booked"] and _change_closed(appointment)
     return render(request, "scheduling/manage.html", context)
@@ -424,14 +436,13 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_POST
-def cancel(request: HttpRequest, token: str) -> HttpResponse:
+@appointment_from_link
+def cancel(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     try:
-        appointment = _get_appointment_for_link(token)
-    except _BadLink as error:
-        return _bad_link(request, error)
-    try:
-        booking.appointment_cancel_online(appointment=appointment, language=get_language())
-    except services.BookingError as error:
+        services.appointment_cancel(
+            appointment=appointment, enforce_cutoff=True, language=get_language(), request=request
+        )
+    except rules.BookingError as error:
         messages.error(request, error.messages[0])
     else:
         messages.success(request, _("Your appointment is cancelled. We have sent you an email to confirm."))
@@ -439,12 +450,9 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
-def reschedule(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        appointment = _get_appointment_for_link(token)
-    except _BadLink as error:
-        return _bad_link(request, error)
+@require_http_methods(["GET", "HEAD", "POST"])
+@appointment_from_link
+def reschedule(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     office = appointment.office
     if appointment.status != AppointmentStatus.BOOKED:
         messages.error(request, _("Only a booked appointment can be moved."))
@@ -469,22 +477,21 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             status = 400
         else:
             try:
-                booking.appointment_reschedule_online(
+                services.appointment_reschedule(
                     appointment=appointment,
                     provider=chosen.provider,
                     starts_at=chosen.starts_at,
+                    enforce_cutoff=True,
                     language=get_language(),
+                    request=request,
                 )
-            except services.BookingError as error:
-                if isinstance(error, services.SlotTaken):
-                    context["problem"], status = (
-                        _("Sorry, that time was just taken. Here are the nearest free times:"),
-                        409,
-                    )
-                else:
-                    context["problem"] = error.messages[0]
+            except rules.BookingError as error:
+                context["problem"], status = _refusal(error)
                 context["alternatives"] = _nearest(
-                    office=office, appointment_type=appointment.appointment_type, around=chosen.starts_at
+                    office=office,
+                    appointment_type=appointment.appointment_type,
+                    around=chosen.starts_at,
+                    moving=appointment,
                 )
             else:
                 messages.success(
@@ -494,19 +501,16 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("scheduling:manage", token=tokens.manage_token(appointment))
     start_date = _start_date(request, office)
     context["days"], context["later"] = _free_days(
-        office=office, appointment_type=appointment.appointment_type, start_date=start_date
+        office=office, appointment_type=appointment.appointment_type, start_date=start_date, moving=appointment
     )
     context["is_later_page"] = start_date is not None
     return render(request, "scheduling/reschedule.html", context, status=status)
 
 
 @never_cache
-@require_GET
-def calendar(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        appointment = _get_appointment_for_link(token)
-    except _BadLink as error:
-        return _bad_link(request, error)
+@require_safe
+@appointment_from_link
+def calendar(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="regenclinic-appointment.ics"'
     return response

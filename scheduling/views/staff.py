@@ -1,17 +1,18 @@
 """The front desk's calendar: day and week per office, provider or room; book, move, cancel, statuses;
 today's arrivals and the call-back list.
 
-Who may use it: the front desk, physicians, physician assistants and the practice
-manager. Everyone else meets a 403 (a 404 at an appointment's or request's own URL,
-so nothing tells them it exists); anonymous visitors are sent to sign in.
+Who may use it is `accounts.access.POLICY` (appointments: the front desk, physicians,
+physician assistants, the practice manager). Everyone else meets a 403 (a 404 at an
+appointment's or request's own URL, so nothing tells them it exists); anonymous
+visitors are sent to sign in.
 
-Every view that shows patients or changes an appointment goes through one access
-helper: `_get_appointment_for_user` / `_get_callback_for_user` for one record and
-`_read_for_user` for a page listing several. Each checks the role and leaves one
-audit row for a read; a change is recorded by the service that makes it, inside its
-transaction, so a refused change records no "change". URLs carry appointment uuids,
-never a name: patient search terms travel in POST bodies only. Booking, moving and
-cancelling go through `staff_services`, which email the patient after commit.
+Every view that shows patients or changes an appointment goes through the one access
+helper, `accounts.access.get_for_user` for one record and `_read_for_user` for a page
+listing several. Each checks the policy and leaves one audit row for a read; a change
+is recorded by the service that makes it, inside its transaction, so a refused change
+records no "change". URLs carry appointment uuids, never a name: patient search terms
+travel in POST bodies only. Booking, moving and cancelling go through
+`scheduling.services`, which queue the patient's email in the same transaction.
 """
 
 from dataclasses import dataclass, replace
@@ -23,37 +24,42 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import access
+from accounts.access import Act, Record
+from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
-from accounts.permissions import can_use_calendar
-from accounts.services import audit_record
-from scheduling import display, queries, services, staff_queries, staff_services
+from patients.models import Patient
+from patients.queries import patient_search
+from patients.services import PatientExists
+from scheduling import availability, display, rules, services
+from scheduling import calendar as calendars
+from scheduling.calendar import DAY, VIEWS, WEEK, Scope, ScopeChoices
+from scheduling.forms.staff import NEW_PATIENT, AppointmentCreateForm, AppointmentMoveForm, PatientSearchForm
 from scheduling.models import Appointment, AppointmentStatus, AppointmentType, CallbackRequest, Provider
-from scheduling.staff_forms import NEW_PATIENT, AppointmentCreateForm, AppointmentMoveForm, PatientSearchForm
-from scheduling.staff_queries import DAY, VIEWS, WEEK, Scope, ScopeChoices
 from website.models import Office
 
 NEAREST = 6
 # Refusals that mean "someone or something already holds that time": answered 409.
-CONFLICTS = (services.SlotTaken, services.NoRoomFree, services.PatientBusy)
+CONFLICTS = (rules.SlotTaken, rules.NoRoomFree, rules.PatientBusy)
 # Refusals about the time itself: the nearest free times are offered.
-TIME_REFUSALS = (
-    services.SlotTaken,
-    services.NoRoomFree,
-    services.OutsideHours,
-    services.Unavailable,
-    services.InThePast,
-)
+TIME_REFUSALS = (rules.SlotTaken, rules.NoRoomFree, rules.OutsideHours, rules.Unavailable, rules.InThePast)
+# Refusals about one field, shown next to it (the others go at the top of the form).
+REFUSAL_FIELDS: dict[type[Exception], str] = {
+    rules.OverrideNotAllowed: "override_reason",
+    rules.PatientBusy: "patient",
+    PatientExists: "patient",
+}
+Refusal = rules.BookingError | PatientExists
 STATUS_DONE = {
     AppointmentStatus.CHECKED_IN: gettext_lazy("Checked in."),
     AppointmentStatus.COMPLETED: gettext_lazy("Marked completed."),
@@ -65,42 +71,36 @@ STATUS_DONE = {
 # --- Access: the one way in ----------------------------------------------------------------------
 
 
-def _staff_user(request: HttpRequest, *, hide: bool) -> User:
-    """The signed-in user if their role may use the calendar; otherwise 403, or 404 when `hide`."""
-    user = request.user
-    if isinstance(user, User) and can_use_calendar(user):
-        return user
-    if hide:
-        raise Http404
-    raise PermissionDenied
+def _staff_user(request: HttpRequest) -> User:
+    """The signed-in user if their role may use the calendar; otherwise a 403."""
+    return access.require(request, Act.VIEW, Record.APPOINTMENT)
 
 
-def _audit(request: HttpRequest, *, action: str, object_type: str, object_ref: str) -> None:
-    audit_record(actor=request.user, action=action, object_type=object_type, object_ref=object_ref, request=request)
-
-
-def _get_appointment_for_user(request: HttpRequest, uuid: Any, action: str) -> Appointment:
-    """The one way a view reaches an appointment: role check, lookup by uuid, audit row for a read.
-
-    For `action == CHANGE` the service that makes the change records it.
-    """
-    _staff_user(request, hide=True)
-    appointment = get_object_or_404(
+def _get_appointment_for_user(request: HttpRequest, uuid: Any, act: Act) -> Appointment:
+    return access.get_for_user(
+        request,
         Appointment.objects.select_related("office", "provider", "room", "appointment_type", "patient", "created_by"),
+        record=Record.APPOINTMENT,
+        act=act,
+        patient_of=_patient_of,
         uuid=uuid,
     )
-    if action != AuditEvent.Action.CHANGE:
-        _audit(request, action=action, object_type="appointment", object_ref=str(appointment.uuid))
-    return appointment
 
 
-def _get_callback_for_user(request: HttpRequest, uuid: Any, action: str) -> CallbackRequest:
-    """The same for a call-back request (a name and a phone number)."""
-    _staff_user(request, hide=True)
-    callback = get_object_or_404(CallbackRequest.objects.select_related("office"), uuid=uuid)
-    if action != AuditEvent.Action.CHANGE:
-        _audit(request, action=action, object_type="callback_request", object_ref=str(callback.uuid))
-    return callback
+def _patient_of(appointment: Appointment) -> Patient:
+    return appointment.patient
+
+
+def _audit_shown(request: HttpRequest, appointment: Appointment) -> None:
+    """A page that shows an appointment again (with the patient's name) after a change was asked for: a read."""
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type=Record.APPOINTMENT,
+        object_ref=str(appointment.uuid),
+        patient=appointment.patient,
+        request=request,
+    )
 
 
 def _read_for_user(request: HttpRequest, *, object_type: str, object_ref: str) -> User:
@@ -109,8 +109,10 @@ def _read_for_user(request: HttpRequest, *, object_type: str, object_ref: str) -
     `object_ref` names the selection (view, first day, scope by id), never a person:
     with the appointments' history it tells exactly which rows were on the page.
     """
-    user = _staff_user(request, hide=False)
-    _audit(request, action=AuditEvent.Action.VIEW, object_type=object_type, object_ref=object_ref)
+    user = _staff_user(request)
+    audit_record(
+        actor=user, action=AuditEvent.Action.VIEW, object_type=object_type, object_ref=object_ref, request=request
+    )
     return user
 
 
@@ -190,7 +192,7 @@ def _alternatives(
     *, office: Office, appointment_type: AppointmentType, around: datetime, providers: dict[int, Provider]
 ) -> list[dict[str, str]]:
     """The nearest free times (any provider at the office), as values a "pick" button sends back."""
-    slots = queries.nearest_free_slots(
+    slots = availability.nearest_free_slots(
         office=office, appointment_type=appointment_type, around=around, n=NEAREST, source=Appointment.Source.STAFF
     )
     found = []
@@ -224,22 +226,18 @@ def _apply_pick(data: QueryDict) -> QueryDict:
     return data
 
 
-def _booking_problem(form: Any, error: services.BookingError, *, physician: bool, patient_field: bool) -> None:
-    """Put a refusal where the person looks: next to the field it is about, else at the top of the form."""
+def _booking_problem(form: Any, error: Refusal, *, physician: bool) -> None:
+    """Put a refusal where the person looks: next to the field it is about (if the form has it), else at the top."""
     message = error.messages[0]
-    if isinstance(error, services.OverrideNotAllowed):
-        form.add_error("override_reason", message)
-    elif isinstance(error, services.PatientBusy | staff_services.PatientExists) and patient_field:
-        form.add_error("patient", message)
-    else:
-        form.add_error(None, message)
-    if isinstance(error, services.SlotTaken) and physician:
+    field = next((name for kind, name in REFUSAL_FIELDS.items() if isinstance(error, kind)), None)
+    form.add_error(field if field in form.fields else None, message)
+    if isinstance(error, rules.SlotTaken) and physician:
         form.add_error(
             "override_reason", _("To book over the other appointment anyway, write the reason here and send again.")
         )
 
 
-def _status_of(error: services.BookingError) -> int:
+def _status_of(error: Refusal) -> int:
     return 409 if isinstance(error, CONFLICTS) else 200
 
 
@@ -248,14 +246,14 @@ def _status_of(error: services.BookingError) -> int:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def calendar(request: HttpRequest) -> HttpResponse:
-    _staff_user(request, hide=False)
-    choices = staff_queries.scope_choices()
+    _staff_user(request)
+    choices = calendars.scope_choices()
     query = _calendar_query(request, choices)
     if query is None:
         return render(request, "scheduling/staff/calendar.html", {"query": None, "section": "calendar"})
-    cal = staff_queries.calendar(
+    cal = calendars.calendar(
         scope=query.scope,
         view=query.view,
         day=query.day,
@@ -327,7 +325,7 @@ def _render_new(
 @login_required
 @require_http_methods(["GET", "POST"])
 def appointment_new(request: HttpRequest) -> HttpResponse:
-    user = _staff_user(request, hide=False)
+    user = _staff_user(request)
     if request.method == "GET":
         # Office, provider, type and time may come from the calendar's "book" links: none is about a patient.
         initial = {
@@ -340,11 +338,12 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "book")
     data = _apply_pick(request.POST)
     search = PatientSearchForm(data, searching=action == "find")
-    candidates = []
+    candidates = _kept_patient(request, data)
     if search.is_valid() and search.has_terms:
-        candidates = staff_queries.patient_search(
+        found = patient_search(
             name=search.cleaned_data["find_name"], date_of_birth=search.cleaned_data["find_date_of_birth"]
         )
+        candidates += [patient for patient in found if patient not in candidates]
     if action == "find" or "pick" in data:
         # Not booking yet: show what was typed, unjudged, with the patients found or the time picked.
         kept = {key: data.get(key) for key in data if key not in ("csrfmiddlewaretoken", "action", "pick")}
@@ -357,18 +356,20 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         return _render_new(request, search=search, form=form)
     data_ok = form.cleaned_data
     try:
-        appointment = staff_services.appointment_book_by_staff(
+        appointment = services.appointment_book(
             office=data_ok["office"],
             provider=data_ok["provider"],
             appointment_type=data_ok["appointment_type"],
             starts_at=starts_at,
             patient=form.chosen_patient(),
+            source=Appointment.Source.STAFF,
             by=user,
             area_of_concern=data_ok["area_of_concern"],
             override_reason=data_ok["override_reason"],
+            request=request,
         )
-    except services.BookingError as error:
-        _booking_problem(form, error, physician=form.show_override, patient_field=True)
+    except (rules.BookingError, PatientExists) as error:
+        _booking_problem(form, error, physician=form.show_override)
         alternatives = []
         if isinstance(error, TIME_REFUSALS):
             providers = {p.pk: p for p in Provider.objects.filter(is_active=True)}
@@ -385,6 +386,20 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Appointment booked."))
     _tell_if_not_emailed(request, appointment)
     return redirect("scheduling:staff_appointment", uuid=appointment.uuid)
+
+
+def _kept_patient(request: HttpRequest, data: QueryDict) -> list[Patient]:
+    """The patient chosen before a new search, so a second search never loses them (through the access helper).
+
+    No audit row here: the page that shows them leaves its own, and a booking records its patient.
+    """
+    chosen = data.get("patient", "")
+    if not chosen or chosen == NEW_PATIENT:
+        return []
+    try:
+        return [access.get_for_user(request, Patient.objects.all(), record=Record.PATIENT, act=Act.CHANGE, uuid=chosen)]
+    except Http404:
+        return []
 
 
 def _tell_if_not_emailed(request: HttpRequest, appointment: Appointment) -> None:
@@ -426,7 +441,7 @@ def _render_appointment(
             "appointment": appointment,
             "patient": appointment.patient,
             "day": display.long_day_label(appointment.starts_at, office),
-            "time_range": staff_queries.time_range(
+            "time_range": calendars.time_range(
                 display.time_label(appointment.starts_at, office), display.time_label(appointment.ends_at, office)
             ),
             "created": display.long_day_label(appointment.created_at, office),
@@ -444,9 +459,9 @@ def _render_appointment(
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def appointment_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
-    appointment = _get_appointment_for_user(request, uuid, AuditEvent.Action.VIEW)
+    appointment = _get_appointment_for_user(request, uuid, Act.VIEW)
     local = display.local(appointment.starts_at, appointment.office)
     form = AppointmentMoveForm(
         initial={"date": local.date(), "time": local.time(), "provider": str(appointment.provider.uuid)},
@@ -459,29 +474,31 @@ def appointment_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 @login_required
 @require_POST
 def appointment_move(request: HttpRequest, uuid: Any) -> HttpResponse:
-    appointment = _get_appointment_for_user(request, uuid, AuditEvent.Action.CHANGE)
+    appointment = _get_appointment_for_user(request, uuid, Act.CHANGE)
     user = cast(User, request.user)
     data = _apply_pick(request.POST)
     if "pick" in data:
         kept = {key: data.get(key) for key in data if key not in ("csrfmiddlewaretoken", "pick", "next")}
-        _audit(request, action=AuditEvent.Action.VIEW, object_type="appointment", object_ref=str(appointment.uuid))
+        _audit_shown(request, appointment)
         return _render_appointment(request, appointment, form=AppointmentMoveForm(initial=kept, user=user))
     form = AppointmentMoveForm(data, user=user)
     office = appointment.office
     starts_at = form.starts_at(office) if form.is_valid() else None
-    problem: services.BookingError | None = None
+    problem: rules.BookingError | None = None
     if starts_at is not None and form.is_valid():
         try:
-            staff_services.appointment_move_by_staff(
+            services.appointment_reschedule(
                 appointment=appointment,
                 starts_at=starts_at,
                 provider=form.cleaned_data["provider"],
                 override_reason=form.cleaned_data["override_reason"],
+                enforce_cutoff=False,
                 by=user,
+                request=request,
             )
-        except services.BookingError as error:
+        except rules.BookingError as error:
             problem = error
-            _booking_problem(form, error, physician=form.show_override, patient_field=False)
+            _booking_problem(form, error, physician=form.show_override)
         else:
             messages.success(
                 request,
@@ -494,7 +511,7 @@ def appointment_move(request: HttpRequest, uuid: Any) -> HttpResponse:
             _tell_if_not_emailed(request, appointment)
             return redirect(_next_url(request, _week_url(office, display.local(appointment.starts_at, office).date())))
     # Shown again with the patient's name: a read.
-    _audit(request, action=AuditEvent.Action.VIEW, object_type="appointment", object_ref=str(appointment.uuid))
+    _audit_shown(request, appointment)
     alternatives = []
     if isinstance(problem, TIME_REFUSALS) and starts_at is not None:
         providers = {p.pk: p for p in Provider.objects.filter(is_active=True)}
@@ -509,11 +526,11 @@ def appointment_move(request: HttpRequest, uuid: Any) -> HttpResponse:
 @login_required
 @require_POST
 def appointment_cancel(request: HttpRequest, uuid: Any) -> HttpResponse:
-    appointment = _get_appointment_for_user(request, uuid, AuditEvent.Action.CHANGE)
+    appointment = _get_appointment_for_user(request, uuid, Act.CHANGE)
     user = cast(User, request.user)
     try:
-        staff_services.appointment_cancel_by_staff(appointment=appointment, by=user)
-    except services.BookingError as error:
+        services.appointment_cancel(appointment=appointment, enforce_cutoff=False, by=user, request=request)
+    except rules.BookingError as error:
         messages.error(request, error.messages[0])
     else:
         messages.success(request, _("Appointment cancelled. Its time is free again."))
@@ -525,15 +542,16 @@ def appointment_cancel(request: HttpRequest, uuid: Any) -> HttpResponse:
 @login_required
 @require_POST
 def appointment_status(request: HttpRequest, uuid: Any) -> HttpResponse:
-    appointment = _get_appointment_for_user(request, uuid, AuditEvent.Action.CHANGE)
+    appointment = _get_appointment_for_user(request, uuid, Act.CHANGE)
     user = cast(User, request.user)
     status = request.POST.get("status", "")
-    if status == AppointmentStatus.CANCELLED or status not in AppointmentStatus.values:
+    if status not in STATUS_DONE:
+        # Cancelling has its own button (and its own email); anything else is not a status this form sends.
         messages.error(request, _("Choose check in, completed or no-show."))
     else:
         try:
-            services.appointment_set_status(appointment=appointment, status=status, by=user)
-        except services.BookingError as error:
+            services.appointment_set_status(appointment=appointment, status=status, by=user, request=request)
+        except rules.BookingError as error:
             messages.error(request, error.messages[0])
         else:
             messages.success(request, STATUS_DONE[AppointmentStatus(status)])
@@ -543,17 +561,22 @@ def appointment_status(request: HttpRequest, uuid: Any) -> HttpResponse:
 # --- Arrivals and call-backs ---------------------------------------------------------------------
 
 
+def _offices_and_chosen(request: HttpRequest) -> tuple[list[Office], Office | None]:
+    """The active offices, and the one `?office=` names (None for all of them)."""
+    offices = list(Office.objects.filter(is_active=True))
+    return offices, next((o for o in offices if o.slug == request.GET.get("office")), None)
+
+
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def arrivals(request: HttpRequest) -> HttpResponse:
-    _staff_user(request, hide=False)
-    offices = list(Office.objects.filter(is_active=True))
-    chosen = next((o for o in offices if o.slug == request.GET.get("office")), None)
+    _staff_user(request)
+    offices, chosen = _offices_and_chosen(request)
     shown = [chosen] if chosen else offices
     today = _today(_practice_zone())
     day = _read_date(request.GET.get("date")) or today
-    by_office = staff_queries.arrivals(offices=shown, day=day)
+    by_office = calendars.arrivals(offices=shown, day=day)
     _read_for_user(
         request,
         object_type="appointment_arrivals",
@@ -570,7 +593,7 @@ def arrivals(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "sections": [(office, by_office[office.pk]) for office in shown],
             "day": day,
-            "day_label": staff_queries.long_day(day),
+            "day_label": calendars.long_day(day),
             "is_today": day == today,
             "previous_url": base + "?" + urlencode({**params, "date": (day - timedelta(days=1)).isoformat()}),
             "today_url": base + ("?" + urlencode(params) if params else ""),
@@ -592,13 +615,12 @@ def arrivals(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def callbacks(request: HttpRequest) -> HttpResponse:
-    _staff_user(request, hide=False)
-    offices = list(Office.objects.filter(is_active=True))
-    chosen = next((o for o in offices if o.slug == request.GET.get("office")), None)
+    _staff_user(request)
+    offices, chosen = _offices_and_chosen(request)
     done = request.GET.get("status") == "done"
-    rows = staff_queries.callback_requests(office=chosen, handled=done)
+    rows = calendars.callback_requests(office=chosen, handled=done)
     _read_for_user(
         request,
         object_type="callback_requests",
@@ -640,8 +662,9 @@ def callbacks(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def callback_done(request: HttpRequest, uuid: Any) -> HttpResponse:
-    callback = _get_callback_for_user(request, uuid, AuditEvent.Action.CHANGE)
-    user = cast(User, request.user)
-    staff_services.callback_mark_done(callback=callback, by=user)
+    callback = access.get_for_user(
+        request, CallbackRequest.objects.select_related("office"), record=Record.CALLBACK, act=Act.CHANGE, uuid=uuid
+    )
+    services.callback_mark_done(callback=callback, by=cast(User, request.user), request=request)
     messages.success(request, _("Marked as called back."))
     return redirect(_next_url(request, reverse("scheduling:staff_callbacks")))

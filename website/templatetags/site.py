@@ -11,11 +11,25 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def language_links(context: template.Context) -> list[dict[str, object]]:
-    """This page in each language, for the language switch and <link rel=alternate>."""
+    """This page in each language, for the language switch and <link rel=alternate>.
+
+    `absolute` is the address search engines need in hreflang links: from SITE_URL, the
+    site's one public address, so a cached page names the same host whoever asked first.
+    """
     request: HttpRequest | None = context.get("request")
     path = request.get_full_path() if request is not None else "/"
     current = get_language()
-    return [
-        {"code": code, "name": name, "url": translate_url(path, code), "current": code == current}
-        for code, name in settings.LANGUAGES
-    ]
+    links: list[dict[str, object]] = []
+    for code, name in settings.LANGUAGES:
+        url = translate_url(path, code)
+        links.append(
+            {
+                "code": code,
+                "name": name,
+                "url": url,
+                "absolute": settings.SITE_URL + url,
+                "current": code == current,
+                "default": code == settings.LANGUAGE_CODE,
+            }
+        )
+    return links

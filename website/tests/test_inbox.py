@@ -56,8 +56,8 @@ def test_it_lists_with_a_fixed_number_of_queries(client: Client, alice: Any, pra
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/staff/inquiries/")
     assert len(response.context["inquiries"]) == rows
-    # session, user, inquiries (with their office)
-    assert len(queries) == 3
+    # session, user, the page's audit row, inquiries (with their office)
+    assert len(queries) == 4
 
 
 def test_it_marks_an_inquiry_answered_and_records_who(client: Client, alice: Any) -> None:
@@ -81,6 +81,18 @@ def test_it_refuses_an_unknown_status(client: Client, alice: Any) -> None:
     inquiry.refresh_from_db()
     assert inquiry.status == Inquiry.Status.NEW
     assert "Choose new, answered or archived." in response.content.decode()
+    # Nothing changed, so nothing is recorded as a change (the page shown again is a read).
+    assert AuditEvent.objects.filter(object_type="inquiry", action="change").count() == 0
+
+
+def test_urgent_inquiries_are_flagged_at_the_top_of_the_inbox(client: Client, alice: Any) -> None:
+    older_urgent = make_inquiry(1)
+    Inquiry.objects.filter(pk=older_urgent.pk).update(urgent=True)
+    newer = make_inquiry(2)
+    client.force_login(alice)
+    response = client.get("/staff/inquiries/")
+    assert [inquiry.pk for inquiry in response.context["inquiries"]] == [older_urgent.pk, newer.pk]
+    assert response.content.decode().count("Urgent: call back now") == 1
 
 
 def test_reading_an_inquiry_leaves_one_audit_row(client: Client, alice: Any) -> None:

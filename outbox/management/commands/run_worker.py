@@ -1,16 +1,12 @@
-"""The worker: runs the practice's background jobs every N seconds until it is stopped.
+"""The worker: runs the practice's background work every N seconds until it is stopped.
 
-The jobs are `send_reminders` (appointment reminders, scheduling.reminders) and
-`notify_inquiries` (retrying new-inquiry notices that failed, website.services).
-`make run` starts the worker beside gunicorn; in production run it as a process of
-its own (`manage.py run_worker`), one or several.
-
-Why a loop and not django-tasks (with its database backend, django-tasks-db): every
-job here is an idempotent service whose state already lives in the database (a
-reminder is a row claimed under a unique constraint, an inquiry has `notified_at`),
-so calling each one every pass is enough, stays correct with several workers at once,
-and needs no queue table, no enqueueing from the web process and no new dependency.
-Issue 3 allows either; the loop is the simpler one.
+Each pass runs every job the apps registered (`outbox.jobs`: appointment reminders,
+questionnaire invitations, the outbox's sweep) and then every task that is ready
+(django-tasks with its database backend: above all, delivering the outbox's emails).
+`make run` starts the worker beside gunicorn; in production run it as a process of its
+own (`manage.py run_worker`), one or several: jobs claim their work under unique
+constraints and tasks are claimed with row locks, so several workers never do one thing
+twice.
 
 It stops cleanly on SIGINT or SIGTERM: the pass under way finishes, then it exits.
 A job that raises is logged by its name, the error's kind and where it was raised
@@ -23,85 +19,18 @@ import os
 import signal
 import threading
 import time
-import traceback
-from collections.abc import Callable
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from scheduling.reminders import reminders_send_due
-from website.services import inquiries_notify_pending
+from outbox import jobs
+from outbox.worker import run_pass, run_ready_tasks
 
-logger = logging.getLogger("scheduling.worker")
+logger = logging.getLogger("outbox.worker")
 
 DEFAULT_INTERVAL_SECONDS = 30.0
-
-
-def send_reminders() -> dict[str, int]:
-    result = reminders_send_due()
-    return {"sent": result.sent, "failed": result.failed, "skipped": result.skipped}
-
-
-def notify_inquiries() -> dict[str, int]:
-    sent, failed = inquiries_notify_pending()
-    return {"sent": sent, "failed": failed}
-
-
-# Each job returns what it did as counts; a pass in which every count is 0 is not logged.
-JOBS: dict[str, Callable[[], dict[str, int]]] = {
-    "send_reminders": send_reminders,
-    "notify_inquiries": notify_inquiries,
-}
-
-
-def run_pass() -> tuple[str, bool]:
-    """Run every job once. Returns the pass's one-line summary and whether anything happened."""
-    parts = []
-    happened = False
-    for name, job in JOBS.items():
-        _drop_stale_connections()
-        try:
-            counts = job()
-        except Exception as error:
-            happened = True
-            parts.append(f"{name} raised {type(error).__name__}")
-            logger.error(
-                "run_worker: job %s raised %s at %s; the next pass runs it again.",
-                name,
-                type(error).__name__,
-                _where(error),
-            )
-            continue
-        finally:
-            _drop_stale_connections()
-        happened = happened or any(counts.values())
-        parts.append(f"{name} " + ", ".join(f"{count} {what}" for what, count in counts.items()))
-    return "; ".join(parts), happened
-
-
-def _drop_stale_connections() -> None:
-    """What Django does around each request: close a connection that broke or outlived CONN_MAX_AGE.
-
-    A connection inside a transaction (a caller's, or a test's) is left alone.
-    """
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
-
-
-def _where(error: BaseException) -> str:
-    """file:line where the error was raised, relative to the project."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "?"
-    path = Path(frames[-1].filename)
-    if path.is_relative_to(settings.BASE_DIR):
-        path = path.relative_to(settings.BASE_DIR)
-    return f"{path}:{frames[-1].lineno}"
 
 
 def interval_from_env() -> float:
@@ -119,7 +48,7 @@ def interval_from_env() -> float:
 
 class Command(BaseCommand):
     help = (
-        "Run the background jobs (send_reminders, notify_inquiries) every WORKER_INTERVAL_SECONDS "
+        "Run the background jobs and the ready tasks (the outbox's emails) every WORKER_INTERVAL_SECONDS "
         "(default 30) until SIGINT or SIGTERM."
     )
 
@@ -145,16 +74,19 @@ class Command(BaseCommand):
             stop.set()
 
         previous = {number: signal.signal(number, request_stop) for number in (signal.SIGINT, signal.SIGTERM)}
-        logger.info("run_worker: started, a pass every %g s (%s).", interval, ", ".join(JOBS))
+        logger.info("run_worker: started, a pass every %g s (%s).", interval, ", ".join(jobs.JOBS))
         try:
             while not stop.is_set():
                 summary, happened = run_pass()
                 if happened:
                     logger.info("run_worker: %s", summary)
                 deadline = time.monotonic() + interval
-                # Short waits, so a signal or a vanished parent is noticed within a second.
+                # Short waits, so a signal or a vanished parent is noticed within a second, and an email
+                # queued meanwhile goes out within about a second rather than at the next pass.
                 while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
                     stop.wait(min(left, 1.0))
+                    if not stop.is_set() and (ran := run_ready_tasks()):
+                        logger.info("run_worker: tasks %s run", ran)
                     if options["exit_with_parent"] and os.getppid() != parent:
                         logger.info("run_worker: the process that started it is gone.")
                         stop.set()

@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 
 from accounts.models import User
 from patients.models import Patient
-from scheduling import services
+from scheduling import rules, services
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -119,10 +121,21 @@ class Command(BaseCommand):
             raise CommandError("The demo practice is missing: run `manage.py load_demo_practice` first.")
         la, encino = offices["los-angeles"], offices["encino"]
 
+        # Earlier demos wrote "(example)" into names; the banner on every page says so instead.
+        Provider.objects.filter(name__endswith=" (example)").update(
+            name=Replace("name", Value(" (example)"), Value(""))
+        )
         physician, physician_added = self._physician()
         pa, pa_added = Provider.objects.get_or_create(
-            name="Pat Kim, PA-C (example)", defaults={"kind": Provider.Kind.PHYSICIAN_ASSISTANT, "color": "#6f3f9f"}
+            name="Pat Kim, PA-C",
+            defaults={"kind": Provider.Kind.PHYSICIAN_ASSISTANT, "color": "#6f3f9f", "is_public": True, "order": 2},
         )
+        if physician_added or not physician.is_public:
+            # The one record of Dr. Lee: the calendar's provider, the sign-in `drlee`, the office pages' profile.
+            physician.is_public, physician.credentials, physician.order = True, "MD", 1
+            physician.bio_en = "Example physician for the demonstration site."
+            physician.bio_es = "Médica de ejemplo para el sitio de demostración."
+            physician.save(update_fields=["is_public", "credentials", "order", "bio_en", "bio_es"])
         week = {
             physician: [
                 (la, Weekday.MONDAY),
@@ -241,8 +254,10 @@ class Command(BaseCommand):
                         source=Appointment.Source.STAFF,
                         by=by,
                         now=as_of,
+                        # Seeding the demo's calendar is not news to these (fictional) patients.
+                        notify=False,
                     )
-                except services.BookingError:
+                except rules.BookingError:
                     continue
                 booked += 1
                 self._settle(appointment, now=now, n=booked, by=by)
@@ -271,14 +286,14 @@ class Command(BaseCommand):
         """Dr. Lee: linked to the demo login `drlee` when there is one."""
         user = User.objects.filter(username="drlee").first()
         if user is None:
-            return Provider.objects.get_or_create(name="Dr. Dana Lee (example)", user=None)
+            return Provider.objects.get_or_create(name="Dr. Dana Lee", user=None)
         provider = Provider.objects.filter(user=user).first()
         if provider is not None:
             return provider, False
         # The demo may have run before the login existed: link the standalone provider.
-        provider = Provider.objects.filter(name="Dr. Dana Lee (example)", user=None).first()
+        provider = Provider.objects.filter(name="Dr. Dana Lee", user=None).first()
         if provider is not None:
             provider.user = user
             provider.save(update_fields=["user"])
             return provider, False
-        return Provider.objects.create(name="Dr. Dana Lee (example)", user=user), True
+        return Provider.objects.create(name="Dr. Dana Lee", user=user), True

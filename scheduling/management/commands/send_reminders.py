@@ -3,15 +3,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from scheduling.reminders import reminders_send_due
+from scheduling.reminders import reminders_queue_due
 
 
 class Command(BaseCommand):
     help = (
-        "Send the appointment reminder emails that are due, each once even with several workers running. "
-        "Safe to run at any time and as often as wanted; the worker (run_worker) runs it every pass."
+        "Queue the appointment reminder emails that are due, each once even with several workers running; "
+        "the worker (run_worker) sends them. Safe to run at any time and as often as wanted."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = reminders_send_due(now=timezone.now())
+        result = reminders_queue_due(now=timezone.now())
         self.stdout.write(f"send_reminders: {result}")

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from lib.markdown import split_front
-from website.models import Office, OfficeHours, Physician, Practice, SocialLink, TherapyPage
+from website.models import Office, OfficeHours, Practice, SocialLink, TherapyPage
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
@@ -20,6 +20,10 @@ DEMO_STAFF = [
     ("manager", "Morgan", "Reyes", Role.MANAGER, True),
 ]
 
+LEGACY_LEGAL_NAME = "RegenClinic Orthopedics (example)"
+
+# California's notice (Business and Professions Code section 684): the statute gives the English words,
+# so Spanish pages show them as they are, then this translation, labelled as one.
 REGULATORY_NOTICE_EN = (
     "THIS NOTICE MUST BE PROVIDED TO YOU UNDER CALIFORNIA LAW. This health care practitioner performs "
     "one or more stem cell therapies that have not yet been approved by the United States Food and Drug "
@@ -27,10 +31,10 @@ REGULATORY_NOTICE_EN = (
     "a stem cell therapy."
 )
 REGULATORY_NOTICE_ES = (
-    "ESTE AVISO DEBE ENTREGÁRSELE SEGÚN LA LEY DE CALIFORNIA. Este profesional de la salud realiza una o "
-    "más terapias con células madre que aún no han sido aprobadas por la Administración de Alimentos y "
-    "Medicamentos de los Estados Unidos (FDA). Le recomendamos consultar a su médico de atención primaria "
-    "antes de someterse a una terapia con células madre."
+    "LA LEY DE CALIFORNIA EXIGE QUE SE LE ENTREGUE ESTE AVISO. Este profesional de la salud realiza una o "
+    "más terapias con células madre que todavía no han sido aprobadas por la Administración de Alimentos y "
+    "Medicamentos de los Estados Unidos (FDA). Le recomendamos que consulte con su médico de atención "
+    "primaria antes de recibir una terapia con células madre."
 )
 
 
@@ -44,7 +48,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         practice = Practice.objects.first() or Practice.objects.create(
             name="RegenClinic",
-            legal_name="RegenClinic Orthopedics (example)",
+            legal_name="RegenClinic Orthopedics",
             notification_email="frontdesk@regenclinic.example",
             regulatory_notice_enabled=True,
             regulatory_notice_en=REGULATORY_NOTICE_EN,
@@ -85,16 +89,7 @@ class Command(BaseCommand):
                 OfficeHours.objects.bulk_create(
                     OfficeHours(office=office, weekday=d, opens=time(8, 30), closes=time(17)) for d in days
                 )
-        physician, created = Physician.objects.get_or_create(
-            name="Dr. Dana Lee (example)",
-            defaults={
-                "credentials": "MD",
-                "bio_en": "Example physician for the demonstration site.",
-                "bio_es": "Médica de ejemplo para el sitio de demostración.",
-            },
-        )
-        if created:
-            physician.offices.set([la, encino])
+        self._drop_example_suffixes()
         for order, (network, url) in enumerate(
             [
                 ("facebook", "https://www.facebook.com/regenclinic.example"),
@@ -109,6 +104,10 @@ class Command(BaseCommand):
             f"load_demo_practice: {practice.name}, offices {la.name} and {encino.name}, "
             f"{pages} page(s) added, {len(staff)} staff login(s) added"
         )
+
+    def _drop_example_suffixes(self) -> None:
+        """Earlier demos wrote "(example)" into names; the banner on every page says so instead."""
+        Practice.objects.filter(legal_name=LEGACY_LEGAL_NAME).update(legal_name="RegenClinic Orthopedics")
 
     def _office(self, *, slug: str, **fields: Any) -> Office:
         office, _ = Office.objects.get_or_create(slug=slug, defaults=fields)

@@ -41,35 +41,35 @@
   }
 
   function setUpToolbar() {
+    /* The toolbar is a <details>: the browser opens and closes it, and it is on screen, at
+       its size, before this script runs (nothing moves when it does). Script adds the rest. */
+    var toolbar = document.getElementById("a11y");
     var toggle = document.getElementById("a11y-toggle");
     var panel = document.getElementById("a11y-panel");
-    if (!toggle || !panel) return;
-    toggle.hidden = false;
+    if (!toolbar || !toggle || !panel) return;
     var prefs = load();
     apply(prefs);
 
     function close(returnFocus) {
-      panel.hidden = true;
-      toggle.setAttribute("aria-expanded", "false");
+      toolbar.open = false;
       if (returnFocus) toggle.focus();
     }
 
-    toggle.addEventListener("click", function () {
-      var open = panel.hidden;
-      panel.hidden = !open;
-      toggle.setAttribute("aria-expanded", open ? "true" : "false");
-      if (open) {
-        var first = panel.querySelector("button:not([disabled])");
-        if (first) first.focus();
+    toolbar.addEventListener("toggle", function () {
+      if (!toolbar.open) return;
+      var first = panel.querySelector("button:not([disabled])");
+      if (first) first.focus();
+    });
+
+    toolbar.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && toolbar.open) {
+        event.preventDefault();
+        close(true);
       }
     });
 
-    panel.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") close(true);
-    });
-
     document.addEventListener("click", function (event) {
-      if (!panel.hidden && !panel.contains(event.target) && !toggle.contains(event.target)) close(false);
+      if (toolbar.open && !toolbar.contains(event.target)) close(false);
     });
 
     panel.addEventListener("click", function (event) {

@@ -1,0 +1,178 @@
+"""Who may do what to which kind of record, and the one way a view, form or admin page reaches a record.
+
+`POLICY` is the whole rule: for each role, the kinds of record (`Record`) it may act on
+and how (`Act`). Views, templates (through the staff bar's `staff_links`), forms and the
+admin all ask `can()`; none keeps its own list of roles.
+
+`get_for_user` is the only way a staff page reaches a patient-scoped record by its
+public id: it checks the policy, looks the record up, and leaves the audit row. A record
+outside the person's role, or one that does not exist, is the same 404, so a miss never
+confirms that something exists. A read leaves its "view" row here; a change is recorded
+by the service that makes it, inside its transaction (`accounts.audit.audit_record`),
+so a refused or rolled-back change leaves no "change" row. A refused attempt leaves a
+"denied" row naming what was asked for.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Role, User
+
+M = TypeVar("M", bound=Model)
+
+
+class Act(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    CHANGE = "change"
+    # Book over another appointment with a written reason.
+    OVERRIDE = "override"
+
+
+class Record(StrEnum):
+    """The kinds of record the policy speaks of; `object_type` in the audit log."""
+
+    INQUIRY = "inquiry"
+    APPOINTMENT = "appointment"
+    CALLBACK = "callback_request"
+    PATIENT = "patient"
+    EMAIL = "email"
+    REMINDER = "reminder"
+
+
+V, C, N, OVER = Act.VIEW, Act.CHANGE, Act.CREATE, Act.OVERRIDE
+
+
+def _rules(**acts: set[Act]) -> dict[Record, frozenset[Act]]:
+    return {Record[name]: frozenset(granted) for name, granted in acts.items()}
+
+
+# The calendar's people: appointments, call-back requests and the patients they are for.
+_CALENDAR = {"APPOINTMENT": {V, C, N}, "CALLBACK": {V, C}, "PATIENT": {V, C, N}}
+# The front office: the website's inquiries, and the emails and reminders the practice sent.
+_OFFICE = {"INQUIRY": {V, C}, "EMAIL": {V, C}, "REMINDER": {V}}
+
+POLICY: dict[str, dict[Record, frozenset[Act]]] = {
+    Role.FRONT_DESK: _rules(**_CALENDAR, **_OFFICE),
+    Role.PHYSICIAN: _rules(**{**_CALENDAR, "APPOINTMENT": {V, C, N, OVER}}),
+    Role.PHYSICIAN_ASSISTANT: _rules(**_CALENDAR),
+    Role.TECHNICIAN: {},
+    Role.MANAGER: _rules(**_CALENDAR, **_OFFICE),
+    Role.RESEARCHER: {},
+    Role.ADMIN: _rules(**_CALENDAR, **_OFFICE),
+}
+
+
+def role_of(user: Any) -> str:
+    """The role a person acts in: a superuser acts as an administrator; anyone not signed in has none."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    if user.is_superuser:
+        return Role.ADMIN
+    return str(getattr(user, "role", ""))
+
+
+def can(user: Any, act: Act, record: Record) -> bool:
+    """Whether `user` may `act` on records of kind `record`. Inactive and anonymous users may do nothing."""
+    if not getattr(user, "is_active", False):
+        return False
+    return act in POLICY.get(role_of(user), {}).get(record, frozenset())
+
+
+def require(request: HttpRequest, act: Act, record: Record, *, hide: bool = False) -> User:
+    """The signed-in user if the policy allows; otherwise 403 (a list page) or 404 when `hide`."""
+    user = request.user
+    if isinstance(user, User) and can(user, act, record):
+        return user
+    audit_record(
+        actor=user, action=_action(act), object_type=str(record), outcome=AuditEvent.Outcome.DENIED, request=request
+    )
+    if hide:
+        raise Http404
+    raise PermissionDenied
+
+
+def _action(act: Act) -> str:
+    return {Act.VIEW: AuditEvent.Action.VIEW, Act.CREATE: AuditEvent.Action.CREATE}.get(act, AuditEvent.Action.CHANGE)
+
+
+def get_for_user(
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    *,
+    record: Record,
+    act: Act,
+    patient_of: Callable[[M], Any] | None = None,
+    **lookup: Any,
+) -> M:
+    """The one record `lookup` names, if the user's role allows `act` on `record`; else 404.
+
+    Leaves one audit row: "view" for a read, "denied" for a refusal (naming what was
+    asked for). For a change, the service that makes it writes the row in its own
+    transaction. `patient_of` names the patient a record concerns, for the audit row.
+    """
+    ref = str(next(iter(lookup.values()), ""))[:64]
+    user = request.user
+    if not (isinstance(user, User) and can(user, act, record)):
+        audit_record(
+            actor=user,
+            action=_action(act),
+            object_type=str(record),
+            object_ref=ref,
+            outcome=AuditEvent.Outcome.DENIED,
+            request=request,
+        )
+        raise Http404
+    found = queryset.filter(**lookup).first() if _valid(lookup) else None
+    if found is None:
+        raise Http404
+    if act == Act.VIEW:
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.VIEW,
+            object_type=str(record),
+            object_ref=str(getattr(found, "uuid", ref)),
+            patient=patient_of(found) if patient_of else None,
+            request=request,
+        )
+    return found
+
+
+def audit_list(request: HttpRequest, *, record: Record, ref: str) -> None:
+    """One row for a page listing several records: `ref` names the selection (ids only, never a person)."""
+    audit_record(
+        actor=request.user, action=AuditEvent.Action.VIEW, object_type=str(record), object_ref=ref, request=request
+    )
+
+
+def _valid(lookup: dict[str, Any]) -> bool:
+    """A malformed public id (not a UUID) is a miss, not a database error."""
+    import uuid
+
+    for key, value in lookup.items():
+        if key.endswith("uuid") and not isinstance(value, uuid.UUID):
+            try:
+                uuid.UUID(str(value))
+            except ValueError:
+                return False
+    return True
+
+
+def staff_links(request: Any) -> dict[str, Any]:
+    """Context processor: what the signed-in person's staff bar offers, read from the policy."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "staff_can": {
+            "inbox": can(user, Act.VIEW, Record.INQUIRY),
+            "calendar": can(user, Act.VIEW, Record.APPOINTMENT),
+            "admin": user.is_staff and role_of(user) == Role.ADMIN,
+        }
+    }

@@ -1,0 +1,1 @@
+"""Forms of the booking pages (`public`) and of the staff calendar (`staff`)."""
