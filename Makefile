@@ -36,7 +36,8 @@ run: demo static
 	@echo ""
 	@echo "RegenClinic demo practice on http://$(HOST):$(PORT)/  (Spanish: http://$(HOST):$(PORT)/es/)"
 	@echo "Staff sign-in at http://$(HOST):$(PORT)/accounts/sign-in/ with password demo-practice-2026 and user:"
-	@echo "  frontdesk (front desk)   drlee (physician)   manager (practice manager, admin)"
+	@echo "  frontdesk (front desk)   drlee (physician)   pkim (physician assistant)   tech (processing technician)"
+	@echo "  manager (practice manager: de-identified figures only)   research (researcher)   admin (administrator, the admin site)"
 	@echo "Emails the demo sends (reminders too, by the worker) are written to var/mail/. Stop with Ctrl-C."
 	@echo ""
 	@# The worker (reminders, inquiry notices) runs beside gunicorn. When either stops, or this shell

@@ -33,6 +33,11 @@ class Act(StrEnum):
     CHANGE = "change"
     # Book over another appointment with a written reason.
     OVERRIDE = "override"
+    # Sign a procedure record off (physicians), or witness a consent.
+    SIGN = "sign"
+    # Merge a duplicate chart into another.
+    MERGE = "merge"
+    EXPORT = "export"
 
 
 class Record(StrEnum):
@@ -44,28 +49,67 @@ class Record(StrEnum):
     PATIENT = "patient"
     EMAIL = "email"
     REMINDER = "reminder"
+    INTAKE = "intake"
+    EPISODE = "episode"
+    CONSENT = "consent"
+    CONSENT_DOCUMENT = "consent_document"
+    PROCEDURE = "procedure"
+    ADVERSE_EVENT = "adverse_event"
+    # Who opened a patient's records (HIPAA's accounting of disclosures).
+    ACCESS_REPORT = "access_report"
+    # Counts without names (adverse events by kind, severity, relatedness): de-identified.
+    SAFETY_SUMMARY = "safety_summary"
 
 
-V, C, N, OVER = Act.VIEW, Act.CHANGE, Act.CREATE, Act.OVERRIDE
+V, C, N, OVER, SIGN, MERGE = Act.VIEW, Act.CHANGE, Act.CREATE, Act.OVERRIDE, Act.SIGN, Act.MERGE
 
 
-def _rules(**acts: set[Act]) -> dict[Record, frozenset[Act]]:
-    return {Record[name]: frozenset(granted) for name, granted in acts.items()}
+def _rules(*groups: dict[str, set[Act]], **acts: set[Act]) -> dict[Record, frozenset[Act]]:
+    """Groups of grants, then single grants; a later grant for the same record replaces an earlier one."""
+    merged: dict[str, set[Act]] = {}
+    for group in (*groups, acts):
+        merged.update(group)
+    return {Record[name]: frozenset(granted) for name, granted in merged.items()}
 
 
 # The calendar's people: appointments, call-back requests and the patients they are for.
-_CALENDAR = {"APPOINTMENT": {V, C, N}, "CALLBACK": {V, C}, "PATIENT": {V, C, N}}
+_CALENDAR = {"APPOINTMENT": {V, C, N}, "CALLBACK": {V, C}, "PATIENT": {V, C, N, MERGE}}
 # The front office: the website's inquiries, and the emails and reminders the practice sent.
 _OFFICE = {"INQUIRY": {V, C}, "EMAIL": {V, C}, "REMINDER": {V}}
+# The clinical record, as physicians and physician assistants keep it.
+_CLINICAL = {
+    "INTAKE": {V, C},
+    "EPISODE": {V, C, N},
+    "CONSENT": {V, C, N, SIGN},
+    "PROCEDURE": {V, C, N},
+    "ADVERSE_EVENT": {V, C, N},
+    "ACCESS_REPORT": {V},
+    "SAFETY_SUMMARY": {V},
+}
 
+# Managers and researchers see de-identified data only: no record that names a patient.
 POLICY: dict[str, dict[Record, frozenset[Act]]] = {
-    Role.FRONT_DESK: _rules(**_CALENDAR, **_OFFICE),
-    Role.PHYSICIAN: _rules(**{**_CALENDAR, "APPOINTMENT": {V, C, N, OVER}}),
-    Role.PHYSICIAN_ASSISTANT: _rules(**_CALENDAR),
-    Role.TECHNICIAN: {},
-    Role.MANAGER: _rules(**_CALENDAR, **_OFFICE),
-    Role.RESEARCHER: {},
-    Role.ADMIN: _rules(**_CALENDAR, **_OFFICE),
+    Role.FRONT_DESK: _rules(_CALENDAR, _OFFICE, INTAKE={V, C}, EPISODE={V}, CONSENT={V, C}, ACCESS_REPORT={V}),
+    Role.PHYSICIAN: _rules(
+        _CALENDAR, _CLINICAL, APPOINTMENT={V, C, N, OVER}, PROCEDURE={V, C, N, SIGN}, CONSENT_DOCUMENT={V, C, N}
+    ),
+    Role.PHYSICIAN_ASSISTANT: _rules(_CALENDAR, _CLINICAL),
+    # The technician records harvest, processing and counts, and checks who the patient is at the time-out.
+    Role.TECHNICIAN: _rules(PATIENT={V}, EPISODE={V}, PROCEDURE={V, C}),
+    Role.MANAGER: _rules(SAFETY_SUMMARY={V}),
+    Role.RESEARCHER: _rules(SAFETY_SUMMARY={V}),
+    Role.ADMIN: _rules(
+        _CALENDAR,
+        _OFFICE,
+        INTAKE={V},
+        EPISODE={V},
+        CONSENT={V},
+        CONSENT_DOCUMENT={V, C, N},
+        PROCEDURE={V},
+        ADVERSE_EVENT={V},
+        ACCESS_REPORT={V},
+        SAFETY_SUMMARY={V},
+    ),
 }
 
 
@@ -173,6 +217,8 @@ def staff_links(request: Any) -> dict[str, Any]:
         "staff_can": {
             "inbox": can(user, Act.VIEW, Record.INQUIRY),
             "calendar": can(user, Act.VIEW, Record.APPOINTMENT),
+            "patients": can(user, Act.VIEW, Record.PATIENT),
+            "safety": can(user, Act.VIEW, Record.SAFETY_SUMMARY),
             "admin": user.is_staff and role_of(user) == Role.ADMIN,
         }
     }

@@ -69,6 +69,11 @@ class AuditEvent(models.Model):
     )
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The hash chain (accounts.audit): each row's place in the log, the hash of the row before it,
+    # and its own hash over its content and that one. `manage.py verify_audit` recomputes them.
+    seq = models.BigIntegerField(unique=True, null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -79,3 +84,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}:{self.object_ref}"
+
+
+class PatientLink(models.Model):
+    """A random, expiring, single-use link that lets a patient open one thing (intake, consent, a questionnaire).
+
+    Only the SHA-256 of the token is stored; the token (at least 128 random bits) lives
+    in the email alone. The first visit uses it up and swaps it for a short patient
+    session; a second visit with the same link is refused (410), as is one past
+    `expires_at`. Nothing about health is in the URL: the token names the link, the
+    link names what it opens.
+    """
+
+    class Purpose(models.TextChoices):
+        INTAKE = "intake", _("Intake before the consultation")
+        CONSENT = "consent", _("Consent to sign")
+        QUESTIONNAIRE = "questionnaire", _("Follow-up questionnaire")
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="links")
+    # The public id of what it opens (an intake, an episode's consent, a questionnaire invitation).
+    target = models.CharField(max_length=64)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["purpose", "target"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link {self.uuid}"

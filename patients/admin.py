@@ -14,7 +14,7 @@ class PatientAdmin(AuditedAdmin, SimpleHistoryAdmin):
     editable = True
     list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "preferred_language"]
     # No search box: its terms would travel in the URL. Staff find patients on the calendar's search (a POST).
-    readonly_fields = ["uuid", "created_at"]
+    readonly_fields = ["uuid", "mrn", "merged_into", "created_at", "created_by", "updated_by"]
 
     @staticmethod
     def patient_of(patient: Patient) -> Patient:

@@ -39,6 +39,11 @@ class PatientExists(ValidationError):
         )
 
 
+def mrn_for(patient: Patient) -> str:
+    """The practice's medical record number: "RC" and the chart's number, six digits at least (RC000042)."""
+    return f"RC{patient.pk:06d}"
+
+
 def patient_create(*, details: PatientDetails, by: User | None, request: Any = None) -> Patient:
     """Create a chart and its audit row. `by` is the staff member, or None for the website's booking form."""
     language = details.language if details.language in Patient.Language.values else Patient.Language.ENGLISH
@@ -50,10 +55,13 @@ def patient_create(*, details: PatientDetails, by: User | None, request: Any = N
         email=details.email,
         preferred_language=language,
     )
+    patient.created_by = patient.updated_by = by
     patient.full_clean()
     # django-simple-history records this user on the history row.
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
+    patient.mrn = mrn_for(patient)
+    patient.save(update_fields=["mrn"])
     audit_record(
         actor=by,
         action=AuditEvent.Action.CREATE,

@@ -16,6 +16,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("accounts/", include("accounts.urls")),
     path("", include("scheduling.urls")),
+    path("", include("patients.urls")),
+    path("", include("procedures.urls")),
     path("", include("website.urls")),
     prefix_default_language=False,
 )

@@ -152,8 +152,8 @@ def test_charlie_the_technician_cannot_see_the_calendar(client: Client, schedule
     assert client.get(week_url()).status_code == 403
 
 
-@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.PHYSICIAN, Role.PHYSICIAN_ASSISTANT, Role.MANAGER])
-def test_the_front_desk_clinicians_and_the_manager_see_the_calendar(
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.PHYSICIAN, Role.PHYSICIAN_ASSISTANT, Role.ADMIN])
+def test_the_front_desk_clinicians_and_the_administrator_see_the_calendar(
     client: Client, schedule: Schedule, role: str
 ) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
@@ -161,6 +161,15 @@ def test_the_front_desk_clinicians_and_the_manager_see_the_calendar(
     response = client.get(week_url())
     assert response.status_code == 200
     assert "Patient1 Example" in text(response)
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.RESEARCHER])
+def test_managers_and_researchers_see_no_calendar_with_names(client: Client, schedule: Schedule, role: str) -> None:
+    book(schedule, local(WEDNESDAY, "10:00"))
+    client.force_login(User.objects.create_user("staffer", password="staffer-password-1", role=role))
+    response = client.get(week_url())
+    assert response.status_code == 403
+    assert "Patient1 Example" not in response.content.decode()
 
 
 # --- What it shows -------------------------------------------------------------------------------

@@ -130,6 +130,10 @@ class Command(BaseCommand):
             name="Pat Kim, PA-C",
             defaults={"kind": Provider.Kind.PHYSICIAN_ASSISTANT, "color": "#6f3f9f", "is_public": True, "order": 2},
         )
+        pkim = User.objects.filter(username="pkim").first()
+        if pkim is not None and pa.user_id is None and not Provider.objects.filter(user=pkim).exists():
+            pa.user = pkim  # the same person: the calendar's PA and the sign-in `pkim`
+            pa.save(update_fields=["user"])
         if physician_added or not physician.is_public:
             # The one record of Dr. Lee: the calendar's provider, the sign-in `drlee`, the office pages' profile.
             physician.is_public, physician.credentials, physician.order = True, "MD", 1

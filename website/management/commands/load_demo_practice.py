@@ -14,10 +14,15 @@ from website.models import Office, OfficeHours, Practice, SocialLink, TherapyPag
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
 DEMO_PASSWORD = "demo-practice-2026"  # noqa: S105  (the demo only; printed by make run)
+# One sign-in for every role (password DEMO_PASSWORD); `admin` is the one superuser.
 DEMO_STAFF = [
     ("frontdesk", "Fran", "Desk", Role.FRONT_DESK, False),
     ("drlee", "Dana", "Lee", Role.PHYSICIAN, False),
-    ("manager", "Morgan", "Reyes", Role.MANAGER, True),
+    ("pkim", "Pat", "Kim", Role.PHYSICIAN_ASSISTANT, False),
+    ("tech", "Toni", "Tech", Role.TECHNICIAN, False),
+    ("manager", "Morgan", "Reyes", Role.MANAGER, False),
+    ("research", "Remy", "Search", Role.RESEARCHER, False),
+    ("admin", "Alex", "Admin", Role.ADMIN, True),
 ]
 
 LEGACY_LEGAL_NAME = "RegenClinic Orthopedics (example)"

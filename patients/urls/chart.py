@@ -1,0 +1,5 @@
+"""Routes of the chart pages (see patients/urls/__init__.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
