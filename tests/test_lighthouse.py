@@ -62,11 +62,18 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def rank(found: dict[str, Any]) -> tuple[float, float]:
+    """Higher is better: the sum of the four scores, then the smaller layout shift; a failed run is last."""
+    if "error" in found:
+        return (-1.0, 0.0)
+    return (sum(found[name] for name in CATEGORIES), -found["cls"])
+
+
 def best_of_runs(url: str, preset: str, report: Path) -> dict[str, Any]:
     best: dict[str, Any] = {}
     for attempt in range(ATTEMPTS):
         found = figures(lighthouse(url, preset, report.with_suffix(f".{attempt}.json")))
-        if "error" in best or not best or found.get("performance", -1) > best.get("performance", -1):
+        if not best or rank(found) > rank(best):
             best = found
         if best == PERFECT:
             break
