@@ -31,6 +31,8 @@ migrate: $(VENV)/.run-installed
 demo: migrate
 	$(PY) manage.py load_demo_practice
 	$(PY) manage.py load_demo_schedule --with-appointments
+	$(PY) manage.py load_consent_documents
+	$(PY) manage.py load_demo_clinic
 
 run: demo static
 	@echo ""

@@ -83,13 +83,15 @@ _CLINICAL = {
     "CONSENT": {V, C, N, SIGN},
     "PROCEDURE": {V, C, N},
     "ADVERSE_EVENT": {V, C, N},
-    "ACCESS_REPORT": {V},
+    "ACCESS_REPORT": {V, Act.EXPORT},
     "SAFETY_SUMMARY": {V},
 }
 
 # Managers and researchers see de-identified data only: no record that names a patient.
 POLICY: dict[str, dict[Record, frozenset[Act]]] = {
-    Role.FRONT_DESK: _rules(_CALENDAR, _OFFICE, INTAKE={V, C}, EPISODE={V}, CONSENT={V, C}, ACCESS_REPORT={V}),
+    Role.FRONT_DESK: _rules(
+        _CALENDAR, _OFFICE, INTAKE={V, C}, EPISODE={V}, CONSENT={V, C}, ACCESS_REPORT={V, Act.EXPORT}
+    ),
     Role.PHYSICIAN: _rules(
         _CALENDAR, _CLINICAL, APPOINTMENT={V, C, N, OVER}, PROCEDURE={V, C, N, SIGN}, CONSENT_DOCUMENT={V, C, N}
     ),
@@ -107,7 +109,7 @@ POLICY: dict[str, dict[Record, frozenset[Act]]] = {
         CONSENT_DOCUMENT={V, C, N},
         PROCEDURE={V},
         ADVERSE_EVENT={V},
-        ACCESS_REPORT={V},
+        ACCESS_REPORT={V, Act.EXPORT},
         SAFETY_SUMMARY={V},
     ),
 }
@@ -143,7 +145,14 @@ def require(request: HttpRequest, act: Act, record: Record, *, hide: bool = Fals
 
 
 def _action(act: Act) -> str:
-    return {Act.VIEW: AuditEvent.Action.VIEW, Act.CREATE: AuditEvent.Action.CREATE}.get(act, AuditEvent.Action.CHANGE)
+    """The audit action a refused or allowed act is recorded as (a merge or an override changes records)."""
+    actions = {
+        Act.VIEW: AuditEvent.Action.VIEW,
+        Act.CREATE: AuditEvent.Action.CREATE,
+        Act.EXPORT: AuditEvent.Action.EXPORT,
+        Act.SIGN: AuditEvent.Action.SIGN,
+    }
+    return actions.get(act, AuditEvent.Action.CHANGE)
 
 
 def get_for_user(
@@ -219,6 +228,7 @@ def staff_links(request: Any) -> dict[str, Any]:
             "calendar": can(user, Act.VIEW, Record.APPOINTMENT),
             "patients": can(user, Act.VIEW, Record.PATIENT),
             "safety": can(user, Act.VIEW, Record.SAFETY_SUMMARY),
+            "consent_documents": can(user, Act.VIEW, Record.CONSENT_DOCUMENT),
             "admin": user.is_staff and role_of(user) == Role.ADMIN,
         }
     }

@@ -9,6 +9,11 @@ the page the visitor then lands on reads `current()`. A second visit with the sa
 token is `LinkGone` (410), as is an expired or revoked one; an unknown token is
 `LinkUnknown` (404). The URL carries the token only: nothing about health.
 
+The first visit leaves one audit row ("view", in the role "patient"); a refused one (used,
+expired, revoked) one "denied" row naming the patient, as an attempt at their record.
+Pages a patient reaches through the session audit with `actor=None`: `audit_record` then
+records the role "patient" by itself, when the session is that patient's.
+
 The booking pages' cancel/reschedule links are different (signed, reusable, no health
 information behind them): `scheduling.tokens`.
 """
@@ -23,7 +28,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.audit import audit_record
+from accounts.audit import PATIENT_ROLE, audit_record
 from accounts.models import AuditEvent, PatientLink
 
 TOKEN_BYTES = 24  # 192 bits
@@ -93,23 +98,25 @@ def link_open(request: HttpRequest, token: str, *, purpose: str) -> PatientSessi
     if link is None:
         raise LinkUnknown
     if link.revoked_at is not None:
-        raise LinkGone(link, "revoked")
+        raise _refused(request, link, "revoked")
     if link.used_at is not None:
-        raise LinkGone(link, "used")
+        raise _refused(request, link, "used")
     if link.expires_at <= now:
-        raise LinkGone(link, "expired")
+        raise _refused(request, link, "expired")
     with transaction.atomic():
         won = PatientLink.objects.filter(pk=link.pk, used_at__isnull=True, revoked_at__isnull=True).update(used_at=now)
-        if not won:
-            raise LinkGone(link, "used")
-        audit_record(
-            actor=None,
-            action=AuditEvent.Action.VIEW,
-            object_type=f"{purpose}_link",
-            object_ref=str(link.uuid),
-            patient=link.patient,
-            request=request,
-        )
+        if won:
+            audit_record(
+                actor=None,
+                role=PATIENT_ROLE,
+                action=AuditEvent.Action.VIEW,
+                object_type=f"{purpose}_link",
+                object_ref=str(link.uuid),
+                patient=link.patient,
+                request=request,
+            )
+    if not won:
+        raise _refused(request, link, "used")
     until = now + timedelta(minutes=SESSION_MINUTES)
     opened = dict(request.session.get(SESSION_KEY, {}))
     opened[purpose] = {"link": link.pk, "patient": link.patient_id, "target": link.target, "until": until.timestamp()}
@@ -117,6 +124,20 @@ def link_open(request: HttpRequest, token: str, *, purpose: str) -> PatientSessi
     # A new session id once the link is used: whoever saw the cookie before cannot ride on it.
     request.session.cycle_key()
     return PatientSession(link_id=link.pk, patient_id=link.patient_id, purpose=purpose, target=link.target, until=until)
+
+
+def _refused(request: HttpRequest, link: PatientLink, reason: str) -> LinkGone:
+    """A used, expired or replaced link opened again: a refused attempt at the patient's record, audited."""
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.VIEW,
+        object_type=f"{link.purpose}_link",
+        object_ref=str(link.uuid),
+        patient=link.patient,
+        outcome=AuditEvent.Outcome.DENIED,
+        request=request,
+    )
+    return LinkGone(link, reason)
 
 
 def current(request: HttpRequest, *, purpose: str, target: Any = None) -> PatientSession | None:
@@ -133,6 +154,12 @@ def current(request: HttpRequest, *, purpose: str, target: Any = None) -> Patien
         target=found["target"],
         until=datetime.fromtimestamp(found["until"], tz=timezone.get_current_timezone()),
     )
+
+
+def open_sessions(request: HttpRequest) -> list[PatientSession]:
+    """Every patient session the visitor has open and not run out, whatever its purpose."""
+    opened = request.session.get(SESSION_KEY, {})
+    return [found for purpose in opened if (found := current(request, purpose=purpose)) is not None]
 
 
 def end(request: HttpRequest, *, purpose: str) -> None:

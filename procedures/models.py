@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,15 +30,15 @@ from patients.models import BodySite, Side
 POSITIVE = [MinValueValidator(Decimal("0"))]
 
 
-def _volume(label: Any) -> models.DecimalField:  # type: ignore[type-arg]
+def _volume(label: Any) -> models.DecimalField:
     return models.DecimalField(label, max_digits=7, decimal_places=2, null=True, blank=True, validators=POSITIVE)
 
 
-def _count(label: Any) -> models.DecimalField:  # type: ignore[type-arg]
+def _count(label: Any) -> models.DecimalField:
     return models.DecimalField(label, max_digits=10, decimal_places=2, null=True, blank=True, validators=POSITIVE)
 
 
-def _user() -> models.ForeignKey:  # type: ignore[type-arg]
+def _user() -> models.ForeignKey:
     return models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -194,6 +195,15 @@ class ProcedureRecord(models.Model):
 
         return reverse("procedures:record", kwargs={"uuid": self.uuid})
 
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if self.harvest_started_at and self.harvest_ended_at and self.harvest_ended_at < self.harvest_started_at:
+            errors["harvest_ended_at"] = _("The harvest cannot end before it starts.")
+        if self.status != self.Status.IN_PROGRESS and not (self.signed_sha256 and self.signed_by_id):
+            errors["status"] = _("A record is signed through sign-off only.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class Injection(models.Model):
     """One injection of the product during the visit (a record may have several)."""
@@ -223,6 +233,10 @@ class Injection(models.Model):
 
     def __str__(self) -> str:
         return f"Injection into {self.target_structure}"
+
+    def clean(self) -> None:
+        if not (self.concentrate_ml or self.prp_ml):
+            raise ValidationError({"prp_ml": _("Give the volume of concentrate, of PRP, or both.")})
 
 
 class ProcedureAmendment(models.Model):
@@ -308,6 +322,21 @@ class AdverseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (grade {self.grade})"
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if self.kind == self.Kind.OTHER and not self.kind_other.strip():
+            errors["kind_other"] = _("Say what the event was.")
+        if self.grade is not None:
+            # CTCAE grade 5 is death; grades 4 and 5 (life-threatening, fatal) are serious by definition.
+            if self.grade == 5 and self.outcome != self.Outcome.FATAL:
+                errors["outcome"] = _("A grade 5 event is a death: the outcome is fatal.")
+            elif self.outcome == self.Outcome.FATAL and self.grade != 5:
+                errors["grade"] = _("A fatal outcome is grade 5.")
+            if self.grade >= 4 and not self.serious:
+                errors["serious"] = _("A life-threatening or fatal event (grade 4 or 5) is serious.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_related(self) -> bool:

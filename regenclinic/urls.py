@@ -14,7 +14,7 @@ urlpatterns = [
 
 # English at /, Spanish at /es/.
 urlpatterns += i18n_patterns(
-    path("accounts/", include("accounts.urls")),
+    path("", include("accounts.urls")),
     path("", include("scheduling.urls")),
     path("", include("patients.urls")),
     path("", include("procedures.urls")),

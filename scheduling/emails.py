@@ -42,11 +42,17 @@ class Kind(StrEnum):
 
 
 def queue(
-    *, appointment: Appointment, kind: Kind, language: str = "", not_after: datetime | None = None
+    *,
+    appointment: Appointment,
+    kind: Kind,
+    language: str = "",
+    not_after: datetime | None = None,
+    intake_token: str | None = None,
 ) -> Email | None:
     """Put the email of `kind` in the outbox (in the current transaction), if the patient gave an address.
 
-    In `language`, or the patient's own when empty.
+    In `language`, or the patient's own when empty. `intake_token`: the token of the
+    intake link to carry (the booking confirmation's, `patients.intake.intake_for_booking`).
     """
     patient = appointment.patient
     if not patient.email:
@@ -55,26 +61,36 @@ def queue(
     if language not in Patient.Language.values:
         language = Patient.Language.ENGLISH
     return email_queue(
-        message=build(appointment=appointment, kind=kind, language=language),
+        message=build(appointment=appointment, kind=kind, language=language, intake_token=intake_token),
         kind=kind.outbox_kind,
         reference=appointment.uuid,
         not_after=not_after,
     )
 
 
-def links(appointment: Appointment) -> dict[str, str]:
-    """Absolute manage, cancel/reschedule and calendar links of the appointment, in the active language."""
+def links(appointment: Appointment, *, intake_token: str | None = None) -> dict[str, str]:
+    """Absolute manage, cancel/reschedule and calendar links of the appointment, in the active language.
+
+    With `intake_token`, also the intake link it opens ("intake"): the token is made by the
+    booking's transaction and exists nowhere else, so it is handed in rather than looked up.
+    """
     token = tokens.manage_token(appointment)
-    return {
+    found = {
         "manage": settings.SITE_URL + reverse("scheduling:manage", kwargs={"token": token}),
         "reschedule": settings.SITE_URL + reverse("scheduling:reschedule", kwargs={"token": token}),
         "calendar": settings.SITE_URL + reverse("scheduling:calendar", kwargs={"token": token}),
         "book": settings.SITE_URL + reverse("scheduling:office", kwargs={"office_slug": appointment.office.slug}),
     }
+    if intake_token:
+        found["intake"] = settings.SITE_URL + reverse("patients:intake_start", kwargs={"token": intake_token})
+    return found
 
 
-def build(*, appointment: Appointment, kind: Kind, language: str) -> EmailMessage:
-    """The message, in `language`, with the .ics attached (a cancelling one for a cancellation)."""
+def build(*, appointment: Appointment, kind: Kind, language: str, intake_token: str | None = None) -> EmailMessage:
+    """The message, in `language`, with the .ics attached (a cancelling one for a cancellation).
+
+    `intake_token`: the booking confirmation also asks for the form before the visit, by its link.
+    """
     office = appointment.office
     practice = Practice.objects.first()
     with translation.override(language), timezone.override(ZoneInfo(office.time_zone)):
@@ -84,7 +100,7 @@ def build(*, appointment: Appointment, kind: Kind, language: str) -> EmailMessag
             "office": office,
             "day": display.long_day_label(appointment.starts_at, office),
             "time": display.time_label(appointment.starts_at, office),
-            "links": links(appointment),
+            "links": links(appointment, intake_token=intake_token),
             # A visit that cannot be booked online (a procedure) cannot be moved online either.
             "can_reschedule": appointment.appointment_type.bookable_online,
         }

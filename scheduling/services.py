@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import Act, Record, can
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
+from patients.intake import intake_for_booking
 from patients.models import Patient
 from patients.services import PatientDetails, patient_for_booking
 from scheduling import emails, reminders
@@ -153,8 +154,12 @@ def appointment_book(
             _full_clean(appointment)
             _save(appointment, by=by)
             _audit(appointment, action=AuditEvent.Action.CREATE, by=by, request=request)
+            # A new patient's consultation asks for the intake form; its link rides in the confirmation.
+            intake_token = intake_for_booking(appointment=appointment, by=by, language=language)
             if notify:
-                emails.queue(appointment=appointment, kind=emails.Kind.BOOKED, language=language)
+                emails.queue(
+                    appointment=appointment, kind=emails.Kind.BOOKED, language=language, intake_token=intake_token
+                )
     except IntegrityError as error:
         translated = _overlap_error(error)
         if translated is None:

@@ -63,3 +63,36 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+STAFF_BAR = {
+    "Calendar": "/staff/calendar/",
+    "Inquiries": "/staff/inquiries/",
+    "Patients": "/staff/patients/",
+    "Consent forms": "/staff/patients/consent-documents/",
+    "Adverse events": "/staff/safety/",
+}
+EXPECTED_BAR = {
+    "front_desk": ["Calendar", "Inquiries", "Patients"],
+    "physician": ["Calendar", "Patients", "Consent forms", "Adverse events"],
+    "pa": ["Calendar", "Patients", "Adverse events"],
+    "technician": ["Patients"],
+    "manager": ["Adverse events"],
+    "researcher": ["Adverse events"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_BAR))
+def test_the_staff_bar_offers_each_role_what_the_policy_lets_it_open(role: str, practice: Any) -> None:
+    import re
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role, is_staff=True))
+    bar = re.search(r'<nav class="staff-bar".*?</nav>', client.get("/").content.decode(), re.S)
+    assert bar is not None
+    shown = [label for label, href in STAFF_BAR.items() if f'href="{href}">{label}</a>' in bar.group(0)]
+    assert shown == EXPECTED_BAR[role]
+    for label in shown:  # each link it offers opens for that role
+        assert client.get(STAFF_BAR[label]).status_code == 200, label

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEvent, Role, User
+from accounts.tests.audit import audit_clear
 from outbox.models import Email
 from outbox.services import MAX_ATTEMPTS, email_deliver, email_queue, emails_sweep, emails_withdraw
 from outbox.worker import run_ready_tasks
@@ -111,7 +112,7 @@ def test_staff_see_what_gave_up_and_send_it_again_which_is_audited(client: Clien
     listed = client.get("/admin/outbox/email/?status__exact=gave_up")
     assert listed.status_code == 200
     assert "person1@example.com" in listed.content.decode()
-    AuditEvent.objects.all().delete()
+    audit_clear()
     again = client.post("/admin/outbox/email/", {"action": "send_again", "_selected_action": [email.pk]})
     assert again.status_code == 302
     email.refresh_from_db()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.models import AuditEvent
+from accounts.tests.audit import audit_clear
 from patients.models import Patient
 from scheduling import display, services, tokens
 from scheduling.availability import Slot
@@ -777,7 +778,7 @@ def test_the_reschedule_page_offers_times_overlapping_the_appointments_own_time(
 def test_a_patient_created_by_the_booking_form_leaves_an_audit_row_naming_them(
     client: Client, clinic: Office, outbox_capture: Any
 ) -> None:
-    AuditEvent.objects.all().delete()
+    audit_clear()
     appointment, _ = book(client, outbox_capture)
     patient = appointment.patient
     assert list(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import AuditEvent, User
+from accounts.tests.audit import audit_clear
 from patients.models import Patient
 from scheduling import rules, services
 from scheduling.models import (
@@ -666,7 +667,7 @@ def test_the_front_desk_typing_in_a_patient_already_on_file_is_refused_and_nothi
 
 def test_a_refused_booking_leaves_no_new_patient_and_no_audit_row(schedule: Schedule, alice: User) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
-    AuditEvent.objects.all().delete()
+    audit_clear()
     with pytest.raises(SlotTaken):
         book(schedule, local(WEDNESDAY, "10:15"), patient=details(), by=alice)
     assert not Patient.objects.filter(first_name="Nora").exists()

@@ -54,6 +54,12 @@ def links(appointment: Appointment, language: str = "en") -> dict[str, str]:
     }
 
 
+def intake_link(body: Any) -> str:
+    """The one intake link a booking confirmation carries: its token is random (192 bits, URL-safe)."""
+    [found] = re.findall(rf"{SITE}/intake/[A-Za-z0-9_-]{{32}}/", str(body))
+    return str(found)
+
+
 def event_of(email: Any) -> Any:
     [(filename, content, mimetype)] = email.attachments
     assert (filename, mimetype) == ("regenclinic-appointment.ics", "text/calendar")
@@ -88,6 +94,7 @@ def test_booking_a_patient_on_file_emails_them_once_after_commit(
         f"To cancel or change this appointment:\n{link['manage']}\n\n"
         f"To choose another time:\n{link['reschedule']}\n\n"
         f"To add it to your calendar:\n{link['calendar']}\n\n"
+        f"Before your visit, please fill in a short form:\n{intake_link(email.body)}\n\n"
         f"{CLOSING}"
     )
     calendar = event_of(email)
@@ -317,6 +324,7 @@ def test_a_procedure_visit_email_offers_cancel_and_calendar_but_no_other_time(
         f"To cancel this appointment:\n{first['manage']}\n\n"
         "To change this appointment, please call the office at (310) 555-0100.\n\n"
         f"To add it to your calendar:\n{first['calendar']}\n\n"
+        f"Before your visit, please fill in a short form:\n{intake_link(booked.body)}\n\n"
         f"{CLOSING}"
     )
     assert moved.subject == "Your appointment was moved: Wednesday, March 5, 2031 at 1 p.m."
@@ -405,5 +413,6 @@ def test_no_email_of_any_kind_names_the_patient_their_birth_date_their_concern_o
 def without_random_parts(text: str) -> str:
     """The text less link tokens, uids and the stamp: random or clock-made, they could hold "1958" by chance."""
     text = re.sub(r"/book/manage/[^/\s]+/", "/book/manage/TOKEN/", text)
+    text = re.sub(r"/intake/[^/\s]+/", "/intake/TOKEN/", text)
     text = re.sub(r"UID:[^\r\n]+", "UID:UID", text)
     return re.sub(r"DTSTAMP:[^\r\n]+", "DTSTAMP:NOW", text)

@@ -1,0 +1,1 @@
+"""Staff pages of the procedures app: the record (`records`), adverse events and the safety summary."""
