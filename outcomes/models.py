@@ -1,0 +1,227 @@
+"""Outcomes: which questionnaires each indication uses, the follow-up schedule, invitations, answers and scores.
+
+An instrument is data plus a scoring function (`outcomes.instruments`); here it is
+named by its code. When a procedure is signed, its episode gets a `FollowUp` per time
+point (baseline before treatment, then 6 weeks, 3, 6, 12 and 24 months), each with a
+window (`outcomes.schedule`). The patient is invited by email when a window opens,
+reminded twice, then put on the front desk's call list; a window that closes unanswered
+is recorded missed and never filled later. Each `Response` is one instrument answered
+at one follow-up; its `Score` rows are computed, never typed, and record the scoring
+version that produced them (`manage.py rescore` recomputes).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from patients.models import Indication
+
+
+class Timepoint(models.TextChoices):
+    BASELINE = "baseline", _("Before treatment")
+    WEEK_6 = "6w", _("6 weeks")
+    MONTH_3 = "3m", _("3 months")
+    MONTH_6 = "6m", _("6 months")
+    MONTH_12 = "12m", _("12 months")
+    MONTH_24 = "24m", _("24 months")
+
+
+class InstrumentSet(models.Model):
+    """One instrument an indication's episodes answer (staff edit the sets in the admin)."""
+
+    indication = models.CharField(max_length=30, choices=Indication.choices)
+    instrument = models.CharField(max_length=20, help_text="An instrument code, e.g. KOOS, NRS, SANE, PGIC.")
+    after_treatment_only = models.BooleanField(
+        default=False, help_text="Asked at follow-ups only, not at baseline (e.g. PGIC: change since treatment)."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["indication", "order", "instrument"]
+        constraints = [
+            models.UniqueConstraint(fields=["indication", "instrument"], name="instrument_set_once_per_indication")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_indication_display()}: {self.instrument}"
+
+
+class FollowUp(models.Model):
+    """One time point of one episode: when it is due, its window, and whether it was answered."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        OPEN = "open", _("Open: waiting for answers")
+        COMPLETED = "completed", _("Answered")
+        MISSED = "missed", _("Missed: the window closed unanswered")
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="follow_ups")
+    timepoint = models.CharField(max_length=10, choices=Timepoint.choices)
+    target_date = models.DateField()
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    schedule_version = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "target_date"]
+        indexes = [models.Index(fields=["status", "opens_on"]), models.Index(fields=["status", "closes_on"])]
+        constraints = [models.UniqueConstraint(fields=["episode", "timepoint"], name="follow_up_once_per_timepoint")]
+
+    def __str__(self) -> str:
+        return f"{self.get_timepoint_display()} follow-up {self.uuid}"
+
+
+class Invitation(models.Model):
+    """One email asking the patient to answer a follow-up: the invitation or one of two reminders.
+
+    The claim that sends it once: a worker inserts the row (unique per follow-up and kind)
+    and queues the email in the outbox in one transaction.
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER_1 = "reminder_1", _("First reminder")
+        REMINDER_2 = "reminder_2", _("Second reminder")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued in the outbox")
+        SKIPPED = "skipped", _("Skipped")
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="invitations")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    skip_reason = models.CharField(max_length=100, blank=True)
+    email = models.OneToOneField(
+        "outbox.Email", null=True, blank=True, on_delete=models.PROTECT, related_name="invitation"
+    )
+    link = models.ForeignKey("accounts.PatientLink", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["follow_up", "claimed_at"]
+        constraints = [models.UniqueConstraint(fields=["follow_up", "kind"], name="invitation_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.follow_up_id}"
+
+
+class FollowUpCall(models.Model):
+    """The front desk phoned about a follow-up (the patient did not answer the emails)."""
+
+    class Outcome(models.TextChoices):
+        ANSWERED_BY_PHONE = "answered", _("Answered by phone")
+        CALL_BACK = "call_back", _("Asked to be called again")
+        NO_ANSWER = "no_answer", _("No answer / message left")
+        DECLINED = "declined", _("Declined")
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="calls")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    called_at = models.DateTimeField()
+    called_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-called_at"]
+
+    def __str__(self) -> str:
+        return f"Call about {self.follow_up_id}: {self.get_outcome_display()}"
+
+
+class Response(models.Model):
+    """One instrument answered at one follow-up: the answers by item code, as the patient gave them."""
+
+    class Mode(models.TextChoices):
+        ONLINE = "online", _("Online, by the patient")
+        PHONE = "phone", _("By phone, entered by staff")
+        PAPER = "paper", _("On paper, entered by staff")
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="responses")
+    instrument = models.CharField(max_length=20)
+    answers = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=2, default="en")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.ONLINE)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    started_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["follow_up", "instrument"]
+        constraints = [models.UniqueConstraint(fields=["follow_up", "instrument"], name="response_once_per_instrument")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} response {self.uuid}"
+
+
+class Score(models.Model):
+    """One computed score of one response, or not scorable with the reason (never 0 for missing).
+
+    `episode`, `timepoint` and `instrument` are copied from the response so the
+    dashboard aggregates one narrow table with one index.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="scores")
+    episode = models.ForeignKey("patients.Episode", on_delete=models.PROTECT, related_name="+")
+    timepoint = models.CharField(max_length=10, choices=Timepoint.choices)
+    instrument = models.CharField(max_length=20)
+    code = models.CharField(max_length=30)
+    value = models.FloatField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    scoring_version = models.CharField(max_length=30)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["response", "code"]
+        indexes = [models.Index(fields=["code", "timepoint", "episode"])]
+        constraints = [models.UniqueConstraint(fields=["response", "code"], name="score_once_per_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} = {self.value}" if self.value is not None else f"{self.code}: not scorable"
+
+
+class SurgeryConversion(models.Model):
+    """The treated site went on to surgery: the event the practice exists to avoid (survival analysis)."""
+
+    class Procedure(models.TextChoices):
+        KNEE_REPLACEMENT = "knee_replacement", _("Knee replacement")
+        HIP_REPLACEMENT = "hip_replacement", _("Hip replacement")
+        SHOULDER_REPLACEMENT = "shoulder_replacement", _("Shoulder replacement")
+        ARTHROSCOPY = "arthroscopy", _("Arthroscopy")
+        TENDON_REPAIR = "tendon_repair", _("Tendon or rotator cuff repair")
+        LIGAMENT_RECONSTRUCTION = "ligament_reconstruction", _("Ligament reconstruction")
+        SPINE_SURGERY = "spine_surgery", _("Spine surgery")
+        OTHER = "other", _("Other surgery")
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Recorded by staff")
+        PATIENT = "patient", _("Reported by the patient in a follow-up")
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    episode = models.OneToOneField("patients.Episode", on_delete=models.PROTECT, related_name="surgery")
+    surgery_date = models.DateField()
+    procedure = models.CharField(max_length=30, choices=Procedure.choices)
+    details = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Surgery {self.get_procedure_display()} on {self.surgery_date}"
