@@ -33,6 +33,7 @@ demo: migrate
 	$(PY) manage.py load_demo_schedule --with-appointments
 	$(PY) manage.py load_consent_documents
 	$(PY) manage.py load_demo_clinic
+	$(PY) manage.py load_demo_outcomes
 
 run: demo static
 	@echo ""

@@ -59,6 +59,10 @@ class Record(StrEnum):
     ACCESS_REPORT = "access_report"
     # Counts without names (adverse events by kind, severity, relatedness): de-identified.
     SAFETY_SUMMARY = "safety_summary"
+    # An episode's follow-up schedule, its invitations and the front desk's calls about it.
+    FOLLOW_UP = "follow_up"
+    # Questionnaire answers and their scores, the episode's timeline, a conversion to surgery.
+    OUTCOME = "outcome"
 
 
 V, C, N, OVER, SIGN, MERGE = Act.VIEW, Act.CHANGE, Act.CREATE, Act.OVERRIDE, Act.SIGN, Act.MERGE
@@ -85,12 +89,22 @@ _CLINICAL = {
     "ADVERSE_EVENT": {V, C, N},
     "ACCESS_REPORT": {V, Act.EXPORT},
     "SAFETY_SUMMARY": {V},
+    "FOLLOW_UP": {V, C},
+    "OUTCOME": {V, C, N},
 }
 
 # Managers and researchers see de-identified data only: no record that names a patient.
 POLICY: dict[str, dict[Record, frozenset[Act]]] = {
     Role.FRONT_DESK: _rules(
-        _CALENDAR, _OFFICE, INTAKE={V, C}, EPISODE={V}, CONSENT={V, C}, ACCESS_REPORT={V, Act.EXPORT}
+        _CALENDAR,
+        _OFFICE,
+        INTAKE={V, C},
+        EPISODE={V},
+        CONSENT={V, C},
+        ACCESS_REPORT={V, Act.EXPORT},
+        # The call list: phone the patients who did not answer, and type in what they say.
+        FOLLOW_UP={V, C},
+        OUTCOME={N},
     ),
     Role.PHYSICIAN: _rules(
         _CALENDAR, _CLINICAL, APPOINTMENT={V, C, N, OVER}, PROCEDURE={V, C, N, SIGN}, CONSENT_DOCUMENT={V, C, N}
@@ -111,6 +125,8 @@ POLICY: dict[str, dict[Record, frozenset[Act]]] = {
         ADVERSE_EVENT={V},
         ACCESS_REPORT={V, Act.EXPORT},
         SAFETY_SUMMARY={V},
+        FOLLOW_UP={V},
+        OUTCOME={V},
     ),
 }
 
@@ -204,6 +220,36 @@ def audit_list(request: HttpRequest, *, record: Record, ref: str) -> None:
     )
 
 
+def refuse_unless_within(request: HttpRequest, value: Any, *, within: Any, record: Record, act: Act) -> None:
+    """An id sent in a form's body must name one of `within` (the page's own records), else 404.
+
+    A view offers a choice of records (this record's injections, this episode's procedures,
+    today's visits of this patient); an id outside them is another patient's, another
+    episode's, or nobody's, and is answered alike: one "denied" row naming the id asked
+    for, and a 404, as `get_for_user` answers an id in the URL. An empty or malformed value
+    is not an id: the form says what is wrong with it.
+    """
+    import uuid
+
+    if value in (None, ""):
+        return
+    try:
+        asked = uuid.UUID(str(value))
+    except ValueError:
+        return
+    if any(getattr(found, "uuid", None) == asked for found in within):
+        return
+    audit_record(
+        actor=request.user,
+        action=_action(act),
+        object_type=str(record),
+        object_ref=str(asked),
+        outcome=AuditEvent.Outcome.DENIED,
+        request=request,
+    )
+    raise Http404
+
+
 def _valid(lookup: dict[str, Any]) -> bool:
     """A malformed public id (not a UUID) is a miss, not a database error."""
     import uuid
@@ -229,6 +275,9 @@ def staff_links(request: Any) -> dict[str, Any]:
             "patients": can(user, Act.VIEW, Record.PATIENT),
             "safety": can(user, Act.VIEW, Record.SAFETY_SUMMARY),
             "consent_documents": can(user, Act.VIEW, Record.CONSENT_DOCUMENT),
+            "follow_ups": can(user, Act.VIEW, Record.FOLLOW_UP),
+            # The episode page's link to its outcomes timeline.
+            "outcomes": can(user, Act.VIEW, Record.OUTCOME),
             "admin": user.is_staff and role_of(user) == Role.ADMIN,
         }
     }

@@ -7,7 +7,8 @@ conditional update, so two visits at once cannot both win) and puts a patient se
 for that purpose and that target in the visitor's cookie session, for `SESSION_MINUTES`;
 the page the visitor then lands on reads `current()`. A second visit with the same
 token is `LinkGone` (410), as is an expired or revoked one; an unknown token is
-`LinkUnknown` (404). The URL carries the token only: nothing about health.
+`LinkUnknown` (404). A HEAD request uses nothing up (`LinkProbe`, a 404 too). The URL
+carries the token only: nothing about health.
 
 The first visit leaves one audit row ("view", in the role "patient"); a refused one (used,
 expired, revoked) one "denied" row naming the patient, as an attempt at their record.
@@ -44,6 +45,10 @@ VALID_FOR = {
 
 class LinkUnknown(Exception):
     """No link has this token (a typo, a guess): 404."""
+
+
+class LinkProbe(LinkUnknown):
+    """A HEAD request (a mail scanner checking the link): it must not use the link up. A 404 where not handled."""
 
 
 class LinkGone(Exception):
@@ -92,7 +97,14 @@ def link_issue(
 
 
 def link_open(request: HttpRequest, token: str, *, purpose: str) -> PatientSession:
-    """Use up the link `token` names and start the visitor's patient session for it; raise if it cannot be."""
+    """Use up the link `token` names and start the visitor's patient session for it; raise if it cannot be.
+
+    A HEAD request never uses a link (`LinkProbe`): mail scanners probe the links in an
+    email before the patient opens them. The rule lives here, so every page that opens a
+    link (intake, consent, questionnaires) has it, whatever methods the view allows.
+    """
+    if request.method == "HEAD":
+        raise LinkProbe
     now = timezone.now()
     link = PatientLink.objects.filter(token_sha256=digest(token), purpose=purpose).select_related("patient").first()
     if link is None:

@@ -5,7 +5,8 @@
 Figures come from two places: this file measures the served site (gunicorn +
 wrk on this machine, a throwaway SQLite database, the demo practice), and every
 `bench/bench_*.py` module with a `run()` adds its own figures (bench_booking.py
-serves sites of its own with `served_site`).
+serves sites of its own with `served_site`; bench_scoring.py scores 100,000 responses
+in databases of its own).
 Progress goes to stderr; stdout carries only the figures.
 """
 

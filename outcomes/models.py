@@ -17,7 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from patients.models import Indication
+from patients.models import BodySite, Indication
 
 
 class Timepoint(models.TextChoices):
@@ -30,9 +30,16 @@ class Timepoint(models.TextChoices):
 
 
 class InstrumentSet(models.Model):
-    """One instrument an indication's episodes answer (staff edit the sets in the admin)."""
+    """One instrument an indication's episodes answer (staff edit the sets in the admin).
+
+    A row with a `site` applies to episodes on that body site only (osteoarthritis of the
+    knee answers KOOS, of the hip HOOS); a row without one applies whatever the site.
+    """
 
     indication = models.CharField(max_length=30, choices=Indication.choices)
+    site = models.CharField(
+        max_length=20, choices=BodySite.choices, blank=True, help_text="Blank: every site of this indication."
+    )
     instrument = models.CharField(max_length=20, help_text="An instrument code, e.g. KOOS, NRS, SANE, PGIC.")
     after_treatment_only = models.BooleanField(
         default=False, help_text="Asked at follow-ups only, not at baseline (e.g. PGIC: change since treatment)."
@@ -41,13 +48,16 @@ class InstrumentSet(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["indication", "order", "instrument"]
+        ordering = ["indication", "site", "order", "instrument"]
         constraints = [
-            models.UniqueConstraint(fields=["indication", "instrument"], name="instrument_set_once_per_indication")
+            models.UniqueConstraint(
+                fields=["indication", "site", "instrument"], name="instrument_set_once_per_indication_site"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_indication_display()}: {self.instrument}"
+        where = f" ({self.get_site_display()})" if self.site else ""
+        return f"{self.get_indication_display()}{where}: {self.instrument}"
 
 
 class FollowUp(models.Model):
@@ -67,6 +77,8 @@ class FollowUp(models.Model):
     closes_on = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # After treatment the patient is also asked whether the treated site has had surgery since.
+    surgery_reported = models.BooleanField(null=True, blank=True)
     schedule_version = models.CharField(max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)
 

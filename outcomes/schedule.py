@@ -21,6 +21,8 @@ from outcomes.models import Timepoint
 
 VERSION = "2026-12.1"
 BASELINE_DAYS = 30
+# A baseline opened before the procedure is booked stays open this long; signing the procedure fixes it.
+PROVISIONAL_DAYS = 180
 INVITATION_TIME = time(9, 0)
 # After the window opens: the invitation on day 0, reminders on days 7 and 14, the call list from day 17.
 REMINDER_DAYS = (7, 14)
@@ -55,6 +57,13 @@ def baseline_window(procedure_date: date) -> Window:
         target=procedure_date,
         opens=procedure_date - timedelta(days=BASELINE_DAYS),
         closes=procedure_date,
+    )
+
+
+def provisional_baseline_window(today: date) -> Window:
+    """A baseline opened while the procedure date is unknown: open from today, until the procedure fixes it."""
+    return Window(
+        timepoint=Timepoint.BASELINE, target=today, opens=today, closes=today + timedelta(days=PROVISIONAL_DAYS)
     )
 
 

@@ -232,7 +232,7 @@ def notice_part(notice: str, language: str) -> str:
 
 def meaning_part(meaning: str, language: str) -> str:
     with translation.override(language):
-        heading = _("What your signature means")
+        heading = pgettext("the patient's consent", "What your signature means")
     return (
         '<section class="consent-part consent-meaning" data-part="meaning">\n'
         f"<h2>{escape(heading)}</h2>\n<p>{escape(meaning)}</p>\n</section>\n"
@@ -358,7 +358,9 @@ def _refuse_if_outdated(*, episode: Episode, document: ConsentDocument, shown_sh
 
 def _refuse_if_signed(episode: Episode, document: ConsentDocument) -> None:
     if episode.status == Episode.Status.CLOSED:
-        raise ConsentError(_("This episode is closed: it cannot be consented to any more."))
+        raise ConsentError(
+            _("This treatment was closed, so this consent form can no longer be signed. Please call the office.")
+        )
     if any(row.is_valid and row.signature.document_id == document.pk for row in consent_rows(episode=episode)):
         raise ConsentError(_("This consent is already signed. Nothing more to do."))
 

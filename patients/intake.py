@@ -713,7 +713,12 @@ def intake_open(*, request: HttpRequest, token: str) -> Intake:
 
 
 def intake_save_section(
-    *, intake: Intake, section: str, data: dict[str, Any], request: HttpRequest | None = None
+    *,
+    intake: Intake,
+    section: str,
+    data: dict[str, Any],
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> Intake:
     """Store one section's answers (as the patient has them so far) and leave one "change" row, by the patient.
 
@@ -729,7 +734,7 @@ def intake_save_section(
         if locked.status != Status.IN_PROGRESS:
             raise IntakeClosed()
         locked.answers = {**(locked.answers if isinstance(locked.answers, dict) else {}), section: data}
-        locked.started_at = locked.started_at or timezone.now()
+        locked.started_at = locked.started_at or now or timezone.now()
         locked.full_clean(exclude=["patient", "appointment", "confirmed_by"])
         locked._history_user = None  # type: ignore[attr-defined]
         locked.save(update_fields=["answers", "started_at", "updated_at"])
@@ -774,7 +779,9 @@ def intake_submit(*, intake: Intake, request: HttpRequest | None = None, now: da
     return intake
 
 
-def intake_confirm(*, intake: Intake, by: User, request: HttpRequest | None = None) -> Intake:
+def intake_confirm(
+    *, intake: Intake, by: User, request: HttpRequest | None = None, now: datetime | None = None
+) -> Intake:
     """A clinician confirms the intake, and with it the patient-reported rows it put in the chart. Twice is once.
 
     The rows are confirmed through the chart's services (`patients.services`), each with its audit row.
@@ -791,18 +798,18 @@ def intake_confirm(*, intake: Intake, by: User, request: HttpRequest | None = No
         if locked.status != Status.SUBMITTED:
             raise IntakeNotSubmitted()
         locked.status = Status.CONFIRMED
-        locked.confirmed_at = timezone.now()
+        locked.confirmed_at = now or timezone.now()
         locked.confirmed_by = by
         locked._history_user = by  # type: ignore[attr-defined]
         locked.save(update_fields=["status", "confirmed_at", "confirmed_by", "updated_at"])
         _audit(locked, action=AuditEvent.Action.CHANGE, by=by, request=request)
         reported = reported_unconfirmed(locked.patient)
         for medication in reported.medications:
-            services.medication_confirm(medication=medication, by=by, request=request)
+            services.medication_confirm(medication=medication, by=by, request=request, now=now)
         for allergy in reported.allergies:
-            services.allergy_confirm(allergy=allergy, by=by, request=request)
+            services.allergy_confirm(allergy=allergy, by=by, request=request, now=now)
         if reported.history is not None:
-            services.medical_history_confirm(patient=locked.patient, by=by, request=request)
+            services.medical_history_confirm(patient=locked.patient, by=by, request=request, now=now)
     _copy(locked, into=intake)
     return intake
 

@@ -6,7 +6,7 @@ allergies, medications, medical history) follow; merging two charts is `patients
 """
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -212,14 +212,14 @@ def _refuse_unless_waiting(row: Any) -> None:
         raise ChartRefused(_("This was already confirmed."), code="already_confirmed")
 
 
-def allergy_confirm(*, allergy: Allergy, by: User, request: Any = None) -> Allergy:
+def allergy_confirm(*, allergy: Allergy, by: User, request: Any = None, now: datetime | None = None) -> Allergy:
     """A clinician confirms an allergy the patient reported."""
     with transaction.atomic():
         locked = _locked_row(allergy)
         _refuse_unless_waiting(locked)
         if not locked.is_active:
             raise ChartRefused(_("This allergy was marked as recorded in error."), code="inactive")
-        locked.confirmed_at, locked.confirmed_by = timezone.now(), by
+        locked.confirmed_at, locked.confirmed_by = now or timezone.now(), by
         _save(locked, by=by, fields=["confirmed_at", "confirmed_by"], reason="confirmed")
         _audit_change(by=by, object_type="allergy", ref=locked.uuid, patient=locked.patient, request=request)
     return locked
@@ -258,7 +258,9 @@ def medication_add(
     return medication
 
 
-def medication_confirm(*, medication: Medication, by: User, request: Any = None) -> Medication:
+def medication_confirm(
+    *, medication: Medication, by: User, request: Any = None, now: datetime | None = None
+) -> Medication:
     """A clinician confirms a medication the patient reported; its class is computed again if an older list did it."""
     from patients import medications
 
@@ -267,7 +269,7 @@ def medication_confirm(*, medication: Medication, by: User, request: Any = None)
         _refuse_unless_waiting(locked)
         if not locked.is_active:
             raise ChartRefused(_("This medication was already stopped."), code="inactive")
-        locked.confirmed_at, locked.confirmed_by = timezone.now(), by
+        locked.confirmed_at, locked.confirmed_by = now or timezone.now(), by
         fields = ["confirmed_at", "confirmed_by"]
         if locked.classified_by != medications.VERSION:
             locked.drug_class, locked.classified_by = medications.classify(locked.name), medications.VERSION
@@ -289,7 +291,9 @@ def medication_stop(*, medication: Medication, by: User, request: Any = None) ->
     return locked
 
 
-def medical_history_save(*, patient: Patient, answers: HistoryAnswers, by: User, request: Any = None) -> MedicalHistory:
+def medical_history_save(
+    *, patient: Patient, answers: HistoryAnswers, by: User, request: Any = None, now: datetime | None = None
+) -> MedicalHistory:
     """Write the medical history as a clinician reviewed it: created if there is none; confirmed by `by`.
 
     Its `source` stays who first said it (the patient at intake, or a clinician).
@@ -302,7 +306,7 @@ def medical_history_save(*, patient: Patient, answers: HistoryAnswers, by: User,
             history = MedicalHistory(patient=locked, source=Source.CLINICIAN)
         for name, value in asdict(answers).items():
             setattr(history, name, value.strip() if isinstance(value, str) else value)
-        history.confirmed_at, history.confirmed_by, history.updated_by = timezone.now(), by, by
+        history.confirmed_at, history.confirmed_by, history.updated_by = now or timezone.now(), by, by
         history.full_clean()
         _save(history, by=by)
         _audit_change(
@@ -311,7 +315,9 @@ def medical_history_save(*, patient: Patient, answers: HistoryAnswers, by: User,
     return history
 
 
-def medical_history_confirm(*, patient: Patient, by: User, request: Any = None) -> MedicalHistory:
+def medical_history_confirm(
+    *, patient: Patient, by: User, request: Any = None, now: datetime | None = None
+) -> MedicalHistory:
     """A clinician confirms the medical history the patient reported, as it is."""
     with transaction.atomic():
         locked = _locked_patient(patient)
@@ -319,7 +325,7 @@ def medical_history_confirm(*, patient: Patient, by: User, request: Any = None) 
         if history is None:
             raise ChartRefused(_("There is no medical history to confirm yet."), code="missing")
         _refuse_unless_waiting(history)
-        history.confirmed_at, history.confirmed_by, history.updated_by = timezone.now(), by, by
+        history.confirmed_at, history.confirmed_by, history.updated_by = now or timezone.now(), by, by
         _save(history, by=by, fields=["confirmed_at", "confirmed_by", "updated_by", "updated_at"], reason="confirmed")
         _audit_change(by=by, object_type="medical_history", ref=locked.uuid, patient=locked, request=request)
     return history

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -90,7 +91,7 @@ class ProcedureRecord(models.Model):
         blank=True, help_text="A physician's reason to start without a valid consent."
     )
     consent_override_by = _user()
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)
     started_by = _user()
 
     # Time-out.
@@ -246,7 +247,7 @@ class ProcedureAmendment(models.Model):
     reason = models.TextField()
     changes = models.JSONField(help_text='{"field": [before, after], ...}')
     content_sha256 = models.CharField(max_length=64)
-    amended_at = models.DateTimeField(auto_now_add=True)
+    amended_at = models.DateTimeField(default=timezone.now)
     amended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -307,7 +308,7 @@ class AdverseEvent(models.Model):
     related_to_product = models.CharField(max_length=15, choices=Relatedness.choices, default=Relatedness.NOT_ASSESSED)
     action = models.TextField(blank=True, help_text="What was done.")
     outcome = models.CharField(max_length=15, choices=Outcome.choices, default=Outcome.UNKNOWN)
-    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_at = models.DateTimeField(default=timezone.now)
     reported_by = _user()
     adjudicated_at = models.DateTimeField(null=True, blank=True)
     adjudicated_by = _user()

@@ -21,14 +21,16 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import Act, Record, can
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
+from outcomes.services import schedule_create
 from patients.consent import valid_consent
 from patients.models import Episode
-from procedures import product, queries, signing
+from procedures import baseline, product, queries, signing
 from procedures.models import AdverseEvent, Injection, ProcedureAmendment, ProcedureRecord
 from scheduling.models import Appointment, AppointmentStatus
 
@@ -241,6 +243,7 @@ def procedure_start(
             consent=consent,
             consent_override_reason=reason if consent is None else "",
             consent_override_by=by if consent is None else None,
+            started_at=now,
             started_by=by,
             updated_by=by,
         )
@@ -374,6 +377,10 @@ def procedure_sign(
         locked.save()
         _audit(locked, action=AuditEvent.Action.SIGN, by=by, request=request)
         _episode_treated(locked.episode, by=by)
+        # The follow-ups count from the procedure's day: baseline fixed, 6 weeks to 24 months added.
+        schedule_create(
+            episode=locked.episode, procedure_date=locked.procedure_date, zone=baseline.zone_of_record(locked)
+        )
     return locked
 
 
@@ -393,6 +400,7 @@ def procedure_amend(
     reason: str,
     by: User,
     request: Any = None,
+    now: datetime | None = None,
 ) -> ProcedureAmendment:
     """Change a signed record, with a reason; the signed original stays as it was signed.
 
@@ -440,7 +448,12 @@ def procedure_amend(
             by_ref[ref]._history_user = by  # type: ignore[attr-defined]
             by_ref[ref].save()
         amendment = ProcedureAmendment(
-            record=locked, reason=reason, changes=paths, content_sha256=signing.digest(after), amended_by=by
+            record=locked,
+            reason=reason,
+            changes=paths,
+            content_sha256=signing.digest(after),
+            amended_by=by,
+            amended_at=now or timezone.now(),
         )
         amendment.full_clean()
         amendment.save()
@@ -488,7 +501,7 @@ def adverse_event_report(
             raise ProcedureRefused({"onset_date": _("The onset cannot be after today.")})
         if onset is not None and procedure is not None and onset < procedure.procedure_date:
             raise ProcedureRefused({"onset_date": _("The onset cannot be before the procedure it is linked to.")})
-        event = AdverseEvent(episode=episode, reported_by=by, **values)
+        event = AdverseEvent(episode=episode, reported_by=by, reported_at=now, **values)
         event.full_clean()
         event._history_user = by  # type: ignore[attr-defined]
         event.save()

@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("scheduling.urls")),
     path("", include("patients.urls")),
     path("", include("procedures.urls")),
+    path("", include("outcomes.urls")),
     path("", include("website.urls")),
     prefix_default_language=False,
 )

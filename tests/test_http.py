@@ -19,7 +19,7 @@ NOT_PUBLIC = ("/admin/", "/staff/", "/es/staff/")
 RECORD_IDS = {"uuid", "item", "other", "episode"}
 # A patient's emailed link is used up by its first GET; HEAD is refused (405) so that a mail scanner
 # probing it cannot use it up (patients' tests check that the link still works after a HEAD).
-LINK_OPENERS = {"patients:intake_start", "patients:consent_remote"}
+LINK_OPENERS = {"patients:intake_start", "patients:consent_remote", "outcomes:survey_start"}
 BOOKING = {
     "first_name": "Rosa",
     "last_name": "Díaz",
@@ -55,7 +55,14 @@ def booking(client: Client, practice: Any) -> dict[str, str]:
 
 def public_get_urls(booking: dict[str, str]) -> list[str]:
     """Each public URL, in both languages, with its arguments filled from the demo practice."""
-    values = {"slug": "los-angeles", "office_slug": "los-angeles", "token": booking["token"], "section": "concerns"}
+    values = {
+        "slug": "los-angeles",
+        "office_slug": "los-angeles",
+        "token": booking["token"],
+        "section": "concerns",
+        "number": 1,
+        "instrument": "NRS",
+    }
     queries = {"scheduling:details": "?slot=" + booking["slot"]}
     urls = []
     for name, arguments in url_names():

@@ -87,6 +87,23 @@ def _own_copy(w: World, persona: str) -> list[Row]:
     return [(X, "consent", str(signature.uuid), signature.episode.patient)]
 
 
+def _six_weeks(w: World) -> Any:
+    return w.episode.follow_ups.get(timepoint="6w")
+
+
+def _calls_ref() -> str:
+    from django.utils import timezone
+
+    from outcomes.invitations import call_list
+
+    today = timezone.localdate()
+    return f"calls:{today.isoformat()}:{call_list(today=today).count()}"
+
+
+def _no_one(w: World, persona: str) -> list[Row]:
+    raise AssertionError(f"{persona} has no questionnaire session in the matrix's world")
+
+
 def rosa(w: World) -> Any:
     return w.rosa.uuid
 
@@ -183,6 +200,26 @@ HEALTH: dict[str, tuple[Callable[[World, str], list[Row]], Callable[[World], Row
     "patients:intake_section": (_own_intake, None),
     "patients:consent_remote_sign": (_own_consent, None),
     "patients:consent_remote_pdf": (_own_copy, None),
+    # The front desk's call list: one row naming the day and how many it listed, never who.
+    "outcomes:call_list": (
+        lambda w, p: [(V, "follow_up", _calls_ref(), None)],
+        refused(Act.VIEW, Record.FOLLOW_UP),
+    ),
+    "outcomes:phone_entry": (
+        lambda w, p: [(V, "follow_up", str(_six_weeks(w).uuid), w.rosa)],
+        refused(Act.CREATE, Record.OUTCOME, lambda w: _six_weeks(w).uuid),
+    ),
+    "outcomes:timeline": (
+        lambda w, p: [(V, "outcome", str(w.episode.uuid), w.rosa)],
+        refused(Act.VIEW, Record.OUTCOME, lambda w: w.episode.uuid),
+    ),
+    "outcomes:surgery": (
+        lambda w, p: [(V, "outcome", str(w.episode.uuid), w.rosa)],
+        refused(Act.CHANGE, Record.OUTCOME, lambda w: w.episode.uuid),
+    ),
+    # The questionnaire's pages: no persona of the world holds a questionnaire session, so none is let in
+    # and none leaves a row; outcomes/tests/test_survey.py counts the rows of a questionnaire session.
+    **dict.fromkeys(("outcomes:survey", "outcomes:survey_step", "outcomes:survey_done"), (_no_one, None)),
 }
 
 # The GET routes that show no health information, and what they show instead.
@@ -221,6 +258,7 @@ NOT_HEALTH = {
     "patients:intake_done": "a thank-you page",
     "patients:intake_start": "a link, already used (410)",
     "patients:consent_remote": "a link, already used (410)",
+    "outcomes:survey_start": "a link never issued (404)",
     "patients:consent_remote_done": "a thank-you page (whether a consent is signed)",
 }
 

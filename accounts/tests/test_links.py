@@ -106,6 +106,20 @@ def test_the_first_visit_uses_the_link_up_and_opens_a_session_for_its_target(pat
     ]
 
 
+@pytest.mark.parametrize("purpose", list(PatientLink.Purpose))
+def test_a_head_request_uses_nothing_up_opens_nothing_and_leaves_no_row(patient: Patient, purpose: str) -> None:
+    link, token = link_issue(purpose=purpose, patient=patient, target="target-1")
+    probe = RequestFactory().head("/")
+    probe.session = SessionStore()
+    audit_clear()
+    with pytest.raises(links.LinkProbe):
+        link_open(probe, token, purpose=purpose)
+    link.refresh_from_db()
+    assert (link.used_at, current(probe, purpose=purpose), AuditEvent.objects.count()) == (None, None, 0)
+    # The patient's own visit afterwards opens it.
+    assert link_open(visitor(), token, purpose=purpose).target == "target-1"
+
+
 def test_the_visitor_gets_a_new_session_id_once_the_link_is_used(patient: Patient) -> None:
     _, token = link_issue(purpose=INTAKE, patient=patient, target="intake-1")
     request = visitor()

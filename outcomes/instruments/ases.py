@@ -136,7 +136,11 @@ ASES = register(
         scoring_source=(
             "Richards et al. 1994; Michener LA, McClure PW, Sennett BJ. American Shoulder and Elbow Surgeons "
             "Standardized Shoulder Assessment Form, patient self-report section: reliability, validity, and "
-            "responsiveness. J Shoulder Elbow Surg 2002;11(6):587-594. Formula: (10 - VAS) x 5 + (5/3) x ADL sum."
+            "responsiveness. J Shoulder Elbow Surg 2002;11(6):587-594. Formula: (10 - VAS) x 5 + (5/3) x ADL sum, "
+            "as also given by the Indian Society for Surgery of the Hand (issh.org/outcome-measures-shoulder: "
+            "'subtracting the VAS score from 10 and multiplying by 5 ... The raw score is multiplied by 5/3') and "
+            "MDApp's ASES calculator (Pain = 5 x (10 - VAS), ADL = 5 x ADL raw score / 3). None of these, nor "
+            "Richards 1994's abstract, gives a rule for missing items."
         ),
         licence="Published by the American Shoulder and Elbow Surgeons; free to use.",
         missing_rule=(

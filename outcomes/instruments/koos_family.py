@@ -265,6 +265,14 @@ HOOS_JR_PASS = Threshold(
         "PASS 76.7 (ROC, 2-year satisfaction anchor, 5,216 primary THAs)."
     ),
 )
+# KOOS MCID, reviewed: no consensus value per subscale was found. The KOOS systematic review
+# (Collins NJ, Prinsen CAC, Christensen R, Bartels EM, Terwee CB, Roos EM. Osteoarthritis Cartilage
+# 2016;24(8):1317-1329) pools no MIC and reports an individual minimal detectable change of 14.3-19.6
+# points in younger and >= 20 in older people, so one patient's change near these MCIDs may be noise.
+# A 2025 predictive-modelling MIC in 131 non-surgical mild-to-moderate knee OA patients (PubMed
+# 41367621: Pain 11.3, Symptoms 12.1, ADL 10.2, Sport/Rec 15.5, QOL 13.2) could not be cited in full
+# (authors and journal not available to us). The anchor-based values below, from a non-operative knee
+# OA cohort like the practice's patients, are kept until a better-established source is adopted.
 _MOSTAFAEE = (
     "Mostafaee N, Nourollahi F, Mostamand J, Negahban H. Responsiveness and the minimal important change of "
     "Knee injury and Osteoarthritis Outcome Score in Persian patients with knee osteoarthritis following "
@@ -398,7 +406,14 @@ FAOS = register(
             "Roos EM, Brandsson S, Karlsson J. Validation of the foot and ankle outcome score for ankle ligament "
             "reconstruction. Foot Ankle Int 2001;22(10):788-794. Wording as in the US-format FAOS form "
             "(sections I-V) transcribed in an open FAOS form schema (FAOS_SCHEMA, 'Foot and Ankle Outcome Score "
-            "(FAOS)'); only this one transcription was found, see the report."
+            "(FAOS)'). A second search found that schema again in a second file of the same project (a copy, not "
+            "an independent source) and no other open English FAOS text, so the wording rests on one "
+            "transcription. What koos.nu's FAOS page (koos.nu/faospres.html) does confirm: five subscales (Pain, "
+            "other Symptoms, ADL, Sport/Rec, QOL), the last week as recall period, five Likert boxes scored 0-4, "
+            "a normalized 0-100 score per subscale with 100 = no symptoms. Every answer label and item matches "
+            "the KOOS item with 'knee' read as 'foot/ankle' except for small differences of the transcription "
+            "(S2 and S7 commas, S7 'joint', P5/A6 'a flat', A5 'the floor', Q2 'lifestyle ... activities "
+            "potentially damaging'), kept as transcribed since the FAOS form itself was not available to us."
         ),
         scoring_source=(
             "FAOS subscales are scored as the KOOS (koos.nu: 'FAOS content is based on the KOOS ... A normalized "
@@ -428,7 +443,10 @@ KOOS_JR = register(
         source=(
             "HSS KOOS, JR. survey (Lyman et al. 2016). Wording checked against the KOOS, JR. survey at "
             "swiftpath.com (dr101 KOOS survey page) and the PACIO KOOS JR Questionnaire "
-            "(github.com/paciowg/sample-data-fsh, LOINC panel 82324-5), items numbered 1-7 as on the HSS form."
+            "(github.com/paciowg/sample-data-fsh, LOINC panel 82324-5; rendered at build.fhir.org/ig/paciowg/"
+            "sample-data-fsh/Questionnaire-KOOSJRQuestionnaire.html), items numbered 1-7 as on the HSS form. "
+            "PACIO prints item 7 as 'Bending to floor/picking up an object'; the KOOS A5 wording the JR item is "
+            "taken from ('pick up') is kept."
         ),
         scoring_source=KOOS_JR_SCORING,
         licence="(c) Hospital for Special Surgery; used unaltered.",
@@ -451,8 +469,11 @@ HOOS_JR = register(
         languages=("en",),
         source=(
             "HSS HOOS, JR. survey (Lyman et al. 2016). Item wording checked against nhoc.com/hoos (HOOS JR form) "
-            "and the PACIO HOOS JR Questionnaire (github.com/paciowg/sample-data-fsh, LOINC panel 82316-1); "
-            "section instructions as on the HOOS form; items numbered 1-6."
+            "and the PACIO HOOS JR Questionnaire (github.com/paciowg/sample-data-fsh, LOINC panel 82316-1; "
+            "rendered at build.fhir.org/ig/paciowg/sample-data-fsh/Questionnaire-HOOSJRQuestionnaire.html); "
+            "section instructions as on the HOOS form; items numbered 1-6. PACIO shortens item 5 to 'Lying in "
+            "bed' and prints item 4 as 'Bending to the floor/picking up an object'; the HOOS A12/A5 wording the "
+            "JR items are taken from is kept."
         ),
         scoring_source=HOOS_JR_SCORING,
         licence="(c) Hospital for Special Surgery; used unaltered.",

@@ -132,7 +132,11 @@ LEFS = register(
             "Network. The Lower Extremity Functional Scale (LEFS): scale development, measurement properties, and "
             "clinical application. Phys Ther 1999;79(4):371-383. Wording checked against the form reprinted with "
             "APTA permission (https://scribd.com/document/690708831/LEFS) and the form at "
-            "https://www.surveymonkey.com/r/7PCP2LW; instructions also match the OSCAR eForm (worldoscar.org)."
+            "https://www.surveymonkey.com/r/7PCP2LW; instructions also match the OSCAR eForm (worldoscar.org). "
+            "The twenty activities, in this order and wording, also agree with several independent open-source "
+            "LEFS implementations (Flutter, Swift, React and C# apps); answer codes 0-4 summed to 0-80 as in the "
+            "Shirley Ryan AbilityLab Rehabilitation Measures Database entry ('All 20 items are scored with a "
+            "maximum score 4 for each item. The columns on the scale are summed')."
         ),
         scoring_source="Binkley et al. 1999 (sum of the 20 items, 0-80).",
         licence=(

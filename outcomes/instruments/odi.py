@@ -7,6 +7,8 @@ calculated as follows: Example: 16 (total scored) / 50 (total possible score) x 
 section is missed or not applicable the score is calculated: 16 (total scored) / 45 (total possible
 score) x 100 = 35.5%". So the index is total / (5 x sections answered) x 100, with at most one
 section missing; the guide gives no way to score two or more missing sections, so we do not.
+(Secondary summaries generalise this to "for every question not answered, the denominator is reduced
+by 5"; no primary source for more than one missing section was found, so it is not adopted.)
 Two statements ticked in one section: "If more than one box is marked in each section, take the
 highest score."
 """

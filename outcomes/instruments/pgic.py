@@ -65,7 +65,9 @@ PGIC = register(
             "Hurst H, Bolton J. Assessing the clinical significance of change scores recorded on subjective outcome "
             "measures. J Manipulative Physiol Ther 2004;27(1):26-35. Wording checked against two reproductions in "
             "public code (a headache-clinic Questionnaire 'gpoc' and a PGIC reference table used in migraine "
-            "trials), which differ from it only in naming the condition."
+            "trials), which differ from it only in naming the condition; the migraine table prints option 6 "
+            "with the comma ('Better, and a definite improvement ...') as here, the headache Questionnaire and a "
+            "third public implementation without it."
         ),
         scoring_source="Hurst & Bolton 2004: the box ticked, 1-7.",
         licence="Published in the literature; free to use.",

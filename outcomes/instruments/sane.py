@@ -4,6 +4,9 @@ Williams et al. (1999) asked: "How would you rate your shoulder today as a perce
 to 100% scale with 100% being normal)?". The same question is asked about any treated part, so the
 item text holds a `{part}` placeholder that the survey fills with the episode's body site
 ("knee", "shoulder", "hip"...). The score is the number given; higher is better.
+
+No MCID is attached: published SANE thresholds belong to one joint and one treatment, and this
+item is asked about whichever part the episode concerns.
 """
 
 from outcomes.instruments import register
@@ -57,7 +60,11 @@ SANE = register(
         source=(
             "Williams GN, Gangel TJ, Arciero RA, Uhorchak JM, Taylor DC. Comparison of the Single Assessment Numeric "
             "Evaluation method and two shoulder rating scales. Outcomes measures after shoulder surgery. Am J "
-            "Sports Med 1999;27(2):214-221."
+            "Sports Med 1999;27(2):214-221. Question wording checked against the question as quoted from Williams "
+            "1999 by APTEI ('How would you rate your shoulder today as a percentage of normal?' (0% to 100% scale "
+            "with 100% being normal); aptei.ca/library-article/easy-shoulder-outcome-measure) and against "
+            "Clinimetrics: Single Assessment Numeric Evaluation, J Physiother 2019;65:111 (the same single 0-100 "
+            "question asked of the part concerned, 'with 100 being normal'). The {part} substitution follows both."
         ),
         scoring_source="Williams et al. 1999: the percentage given, 0-100.",
         licence="Published in the literature; free to use.",

@@ -185,9 +185,17 @@ VISA_P = register(
         languages=("en",),
         source=(
             "Visentini PJ, Khan KM, Cook JL, Kiss ZS, Harcourt PR, Wark JD. The VISA score: an index of severity "
-            "of symptoms in patients with jumper's knee (patellar tendinosis). J Sci Med Sport 1998;1(1):22-28. "
-            "Answer points of questions 7 and 8 checked against awell-health/awell-score "
-            "(src/scores/visa/visa_p/definition/visa_p_inputs.ts)."
+            "of symptoms in patients with jumper's knee (patellar tendinosis). J Sci Med Sport 1998;1(1):22-28 "
+            "(PubMed 9732118 abstract: six of eight questions on a 0-10 scale, 10 = optimal health, total 0-100). "
+            "Answer points (questions 1-6 0-10; question 7 0/4/7/10; 8A 0/7/14/21/30, 8B 0/4/10/14/20, "
+            "8C 0/2/5/7/10) checked against awell-health/awell-score (src/scores/visa/visa_p/definition/"
+            "visa_p_inputs.ts) and an independent open-source VISA-P transcription (TypeScript questionnaire "
+            "module, same points); the question 8 instructions agree in substance with awell's A/B/C selector "
+            "('I have no pain while undertaking sport', '... but it does not stop me from completing the "
+            "activity', '... pain that stops me from completing sporting activities'); question 7 wording also "
+            "matches the identical question 7 of VISA-A scoring scripts in public R code. The English form itself "
+            "was not available to us: questions 1-6 agree with that one transcription apart from hyphens and "
+            "commas, which paraphrases 8A-8C; their wording and the instructions are not otherwise verified."
         ),
         scoring_source="Visentini et al. 1998: sum of questions 1-7 and the one part of question 8 answered, 0-100.",
         licence="Published in the literature; free to use.",

@@ -1,6 +1,6 @@
 """Small builders for outcomes tests: a treated episode and its follow-ups, written directly."""
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 from typing import Any
 
@@ -23,9 +23,11 @@ def episode(*, indication: str = "osteoarthritis", site: str = "knee", side: str
     )
 
 
-def follow_up(
-    episode: Episode, timepoint: str = Timepoint.BASELINE, *, procedure: date = date(2027, 3, 10)
-) -> FollowUp:
+def follow_up(episode: Episode, timepoint: str = Timepoint.BASELINE, *, procedure: date | None = None) -> FollowUp:
+    """The episode's follow-up at `timepoint`, its window from `procedure`: by default the procedure date
+    that puts the window's target on today, so that the follow-up takes answers now."""
+    if procedure is None:
+        procedure = _procedure_for_today(timepoint)
     windows = {w.timepoint: w for w in [schedule.baseline_window(procedure), *schedule.follow_up_windows(procedure)]}
     window = windows[timepoint]
     return FollowUp.objects.create(
@@ -38,6 +40,46 @@ def follow_up(
     )
 
 
+def _procedure_for_today(timepoint: str) -> date:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    if timepoint == Timepoint.BASELINE:
+        return today
+    # The offsets are whole weeks or months: step back until the window's target is today.
+    procedure = today
+    for _ in range(800):
+        target = {w.timepoint: w.target for w in schedule.follow_up_windows(procedure)}[timepoint]
+        if target == today:
+            return procedure
+        procedure -= timedelta(days=1) if target > today else -timedelta(days=1)
+    raise AssertionError(timepoint)
+
+
 def response(follow_up: FollowUp, instrument: str, answers: dict[str, Any], **extra: Any) -> Response:
     values: dict[str, Any] = {"status": Response.Status.SUBMITTED, **extra}
     return Response.objects.create(follow_up=follow_up, instrument=instrument, answers=answers, **values)
+
+
+def complete_answers(instrument: str, *, pick: int = 0) -> dict[str, Any]:
+    """Every item of `instrument` answered: the `pick`-th box of each (negative: from the last), or a scale's end."""
+    from outcomes import instruments
+
+    answers: dict[str, Any] = {}
+    for item in instruments.get(instrument).items:
+        if item.options:
+            answers[item.code] = item.options[pick].code
+        else:
+            assert item.low is not None and item.high is not None
+            answers[item.code] = item.high if pick < 0 else item.low
+    return answers
+
+
+def baseline_answered(episode: Episode, *, at: Any) -> FollowUp:
+    """The episode's baseline, answered in full online at the aware moment `at` (through the services)."""
+    from outcomes import services
+
+    follow_up = services.baseline_open(episode=episode, now=at)
+    for code in services.instruments_for(episode, Timepoint.BASELINE):
+        services.response_save(follow_up=follow_up, instrument=code, answers=complete_answers(code), now=at)
+    return services.follow_up_submit(follow_up=follow_up, now=at)

@@ -362,7 +362,9 @@ def test_a_closed_episode_cannot_be_consented(episode: Episode, documents: dict[
     episode.refresh_from_db()
     with pytest.raises(ValidationError) as refused:
         sign(episode, documents["en"])
-    assert refused.value.messages == ["This episode is closed: it cannot be consented to any more."]
+    assert refused.value.messages == [
+        "This treatment was closed, so this consent form can no longer be signed. Please call the office."
+    ]
 
 
 # --- Verification --------------------------------------------------------------------------------

@@ -344,8 +344,8 @@ def test_the_patient_signs_from_the_link_and_the_audit_says_patient(episode: Epi
     assert "You have already signed this consent form." in text(patient.get("/consent/"))
     closed = patient.post("/consent/done/")
     assert closed.status_code == 200
-    assert patient.get("/consent/").status_code == 403
-    assert patient.get("/consent/copy.pdf").status_code == 403
+    assert patient.get("/consent/").status_code == 404
+    assert patient.get("/consent/copy.pdf").status_code == 404
 
 
 def test_each_patient_page_leaves_one_audit_row_as_the_patient(episode: Episode) -> None:
@@ -380,8 +380,9 @@ def test_a_token_of_patient_a_never_opens_patient_bs_episode(schedule: Schedule,
 def test_the_consent_pages_without_a_session_say_to_open_the_link(documents: Any) -> None:
     for url in ("/consent/", "/consent/done/", "/consent/copy.pdf"):
         response = Client().get(url)
-        assert response.status_code == 403
+        assert response.status_code == 404
         assert "Please open the link from your email" in text(response)
+        assert "for 60 minutes" in text(response)
 
 
 def test_a_spanish_speaking_patient_lands_on_the_spanish_page(episode: Episode) -> None:

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
@@ -314,7 +314,7 @@ def _link_problem(request: HttpRequest, *, title: str, message: str, status: int
 def consent_remote(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: used up on the first visit and swapped for a short session, then the signing page.
 
-    HEAD is refused: a mail scanner probing a link must not use it up.
+    HEAD is refused here (405), and `links.link_open` never uses a link up on HEAD (a mail scanner probing it).
     """
     try:
         session = links.link_open(request, token, purpose=PURPOSE)
@@ -352,14 +352,19 @@ def _session_episode(session: links.PatientSession) -> Episode:
 
 
 def _no_session(request: HttpRequest) -> HttpResponse:
+    """No consent session: a 404, as the intake's and the questionnaire's pages answer (nothing here says it exists)."""
     return _link_problem(
         request,
         title=_("Please open the link from your email"),
-        message=_(
-            "This page opens from the link in the email the office sent you, for one hour. "
-            "If the link no longer works, please call the office for a new one."
-        ),
-        status=403,
+        message=ngettext(
+            "This page opens from the link in the email the office sent you, for %(minutes)d minute. "
+            "If the link no longer works, please call the office for a new one.",
+            "This page opens from the link in the email the office sent you, for %(minutes)d minutes. "
+            "If the link no longer works, please call the office for a new one.",
+            links.SESSION_MINUTES,
+        )
+        % {"minutes": links.SESSION_MINUTES},
+        status=404,
     )
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import access, links
 from accounts.access import Act, Record
 from accounts.audit import audit_record
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, PatientLink
 from patients import intake as intakes
 from patients.forms.intake import SectionForm
 from patients.intake import (
@@ -48,7 +48,7 @@ SENT_KEY = "intake_sent"
 
 
 def _ended(request: HttpRequest) -> HttpResponse:
-    return render(request, "patients/intake/ended.html", status=404)
+    return render(request, "patients/intake/ended.html", {"minutes": links.SESSION_MINUTES}, status=404)
 
 
 @never_cache
@@ -56,7 +56,7 @@ def _ended(request: HttpRequest) -> HttpResponse:
 def intake_start(request: HttpRequest, token: str) -> HttpResponse:
     """GET: use the emailed link and go to the form. POST (from the 410 page): email a new link instead.
 
-    HEAD is refused: a mail scanner probing a link must not use it up.
+    HEAD is refused here (405), and `links.link_open` never uses a link up on HEAD (a mail scanner probing it).
     """
     if request.method == "POST":
         return _new_link_for_token(request, token)
@@ -78,6 +78,7 @@ def _gone(request: HttpRequest, *, token: str, reason: str) -> HttpResponse:
         "token": token,
         "sent_already": intake is not None and not in_progress,
         "can_email": in_progress and intake is not None and bool(intake.patient.email),
+        "days": links.VALID_FOR[PatientLink.Purpose.INTAKE].days,
     }
     return render(request, "patients/intake/gone.html", context, status=410)
 

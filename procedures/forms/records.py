@@ -12,6 +12,7 @@ from typing import Any, ClassVar, cast
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from patients.models import BodySite, Side
 from procedures import guardrails
@@ -409,7 +410,9 @@ DEFAULT_MEANING = _("I performed this procedure, and this record of it is accura
 
 class SignForm(forms.Form):
     meaning = forms.CharField(
-        label=_("What your signature means"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+        label=pgettext_lazy("the physician's sign-off", "What your signature means"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     baseline_override_reason = forms.CharField(
         label=_("Reason to sign without a baseline"),

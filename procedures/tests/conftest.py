@@ -5,13 +5,14 @@ explicitly; `filled` fills every section of a record as the day goes.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from accounts.models import Role, User
+from outcomes.tests.factories import baseline_answered
 from patients.consent import sha256
 from patients.models import (
     Allergy,
@@ -117,6 +118,8 @@ def clinic(schedule: Schedule, bob: User, charlie: User, alice: User) -> Clinic:
     )
     signed_consent(episode)
     signed_consent(other)
+    # Rosa answered her baseline questionnaires a week before the procedure, as the schedule asks.
+    baseline_answered(episode, at=at("18:00", DAY - timedelta(days=7)))
     Allergy.objects.create(patient=rosa, substance="Penicillin", reaction="rash")
     Medication.objects.create(patient=rosa, name="Aspirin", dose="81 mg daily", drug_class="antiplatelet")
     Medication.objects.create(patient=rosa, name="Metformin", dose="500 mg", drug_class="other")

@@ -10,7 +10,7 @@ sign-off refused. axe-core checks every page; screenshots land in artifacts/scre
 import io
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from pypdf import PdfReader
 
 from accounts.models import User
 from conftest import screenshot
+from outcomes.models import FollowUp, Timepoint
 from procedures import services
 from procedures.models import ProcedureRecord
 from procedures.tests.conftest import COUNTS, HARVEST, PROCESSING, TIMEOUT, Clinic
@@ -106,6 +107,10 @@ def test_a_whole_procedure_record_is_filled_signed_and_printed_on_a_tablet(
 ) -> None:
     site = str(live_server.url)
     doctor, tech = signed_in(clinic.doctor), signed_in(clinic.tech)
+    # This record is made today, not on the fixture's day: Rosa answered her baseline yesterday.
+    FollowUp.objects.filter(episode=clinic.episode, timepoint=Timepoint.BASELINE).update(
+        completed_at=timezone.now() - timedelta(days=1)
+    )
 
     # The physician starts the record from the episode: the consent is valid.
     doctor.goto(f"{site}/staff/procedures/start/{clinic.episode.uuid}/")

@@ -135,14 +135,15 @@ def test_the_record_page_asks_a_fixed_number_of_queries_with_1_and_3_injections(
     assert len(one) == len(three)
     # Ours, besides the consent check (patients.consent asks its own) and the session's and savepoints'
     # bookkeeping: session, user, record (with its relations), injections, amendments, audit row (chain
-    # head and, on PostgreSQL, its lock; insert), allergies, medications, adverse events.
+    # head and, on PostgreSQL, its lock; insert), allergies, medications, adverse events, and the
+    # baseline follow-up the sign-off asks about (outcomes.services.baseline_answered).
     ours = [
         sql
         for sql in three
         if not sql.startswith(("SAVEPOINT", "RELEASE", 'UPDATE "django_session"'))
         and 'FROM "patients_consent' not in sql
     ]
-    assert len(ours) == 9 + CHAIN_QUERIES, [sql[:80] for sql in ours]
+    assert len(ours) == 10 + CHAIN_QUERIES, [sql[:80] for sql in ours]
 
 
 # --- Saving sections -----------------------------------------------------------------------------
@@ -254,8 +255,8 @@ def test_an_injection_of_another_record_is_not_removed_through_this_one(clinic: 
     response = client_for(clinic.doctor).post(
         url("section", theirs, section="injections"), {"action": "remove", "injection": str(mine.injections.get().uuid)}
     )
-    assert response.status_code == 200
-    assert "That injection is not on this record." in response.content.decode()
+    # Another record's id is answered as an id nobody has: 404, nothing removed.
+    assert response.status_code == 404
     assert Injection.objects.filter(record=mine).count() == 1
 
 
@@ -349,9 +350,12 @@ def test_a_technician_or_the_front_desk_cannot_start(clinic: Clinic, who: str) -
     assert ProcedureRecord.objects.count() == 0
 
 
-def test_a_choice_of_appointment_outside_the_list_is_a_field_error(clinic: Clinic) -> None:
-    response = client_for(clinic.doctor).post(start_url(clinic), {"appointment": str(uuid.uuid4())})
+def test_an_appointment_outside_the_list_is_a_404_and_a_malformed_one_a_field_error(clinic: Clinic) -> None:
+    client = client_for(clinic.doctor)
+    assert client.post(start_url(clinic), {"appointment": str(uuid.uuid4())}).status_code == 404
+    response = client.post(start_url(clinic), {"appointment": "not-an-id"})
     assert (response.status_code, list(response.context["form"].errors)) == (200, ["appointment"])
+    assert not ProcedureRecord.objects.exists()
 
 
 # --- Sign-off ------------------------------------------------------------------------------------

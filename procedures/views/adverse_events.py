@@ -52,6 +52,10 @@ def adverse_event_new(request: HttpRequest, episode: Any) -> HttpResponse:
     user = cast(User, request.user)
     procedures = list(found.procedures.exclude(status=ProcedureRecord.Status.IN_PROGRESS).order_by("-procedure_date"))
     procedures += list(found.procedures.filter(status=ProcedureRecord.Status.IN_PROGRESS))
+    if request.method == "POST":
+        access.refuse_unless_within(
+            request, request.POST.get("procedure"), within=procedures, record=Record.PROCEDURE, act=Act.VIEW
+        )
     form = AdverseEventForm(request.POST or None, procedures=procedures)
     if request.method == "POST" and form.is_valid():
         try:

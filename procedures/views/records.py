@@ -137,6 +137,13 @@ def section(request: HttpRequest, uuid: Any, section: str) -> HttpResponse:
     remove = section == services.INJECTIONS and request.POST.get("action") == "remove"
     with timezone.override(zone):
         if remove:
+            access.refuse_unless_within(
+                request,
+                request.POST.get("injection"),
+                within=record.injections.all(),
+                record=Record.PROCEDURE,
+                act=Act.CHANGE,
+            )
             data: dict[str, Any] = {"action": "remove", "injection": _uuid_or_none(request.POST.get("injection"))}
         else:
             form_class = InjectionForm if section == services.INJECTIONS else SECTION_FORMS[section]
@@ -199,6 +206,9 @@ def start(request: HttpRequest, episode: Any) -> HttpResponse:
     appointments = queries.todays_appointments(found, now=timezone.now())
     current = queries.in_progress_record(found)
     if request.method == "POST":
+        access.refuse_unless_within(
+            request, request.POST.get("appointment"), within=appointments, record=Record.APPOINTMENT, act=Act.VIEW
+        )
         form = StartForm(request.POST, appointments=appointments)
         if form.is_valid():
             try:

@@ -26,6 +26,7 @@ Prints one line per patient: its stage and its chart's path, nothing about healt
 
 import base64
 import io
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -39,6 +40,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from outcomes import services as outcomes
+from outcomes.demo import answers_at
 from patients import intake as intakes
 from patients.consent import consent_sign, current_document, document_for
 from patients.episodes import AssessmentDetails, assessment_record
@@ -627,7 +630,7 @@ class Builder:
         if stage == INTAKE_DONE:
             return patient
         self.complete(consult)
-        intakes.intake_confirm(intake=intake, by=self.doctor)
+        intakes.intake_confirm(intake=intake, by=self.doctor, now=consult.starts_at + timedelta(minutes=20))
         assessment = self.assess(patient, at=consult.starts_at + timedelta(minutes=40))
         if stage not in SIGNED:
             return patient
@@ -654,6 +657,7 @@ class Builder:
             booked_at=consult.ends_at,
         )
         self.sign_consent(episode, at=visit.starts_at - timedelta(minutes=30))
+        self.answer_baseline(episode, at=visit.starts_at - timedelta(days=4) + timedelta(hours=8))
         record = self.record_procedure(episode, visit, person.procedure)
         self.complete(visit)
         self.book(
@@ -691,8 +695,9 @@ class Builder:
 
     def fill_intake(self, intake: Intake, *, sent: datetime | None) -> None:
         """The patient's pages: each section saved, then the review's "Send" (`sent`: when; None: now)."""
+        started = sent - timedelta(minutes=20) if sent is not None else None
         for section, data in intake_answers(self.person).items():
-            intakes.intake_save_section(intake=intake, section=section, data=data)
+            intakes.intake_save_section(intake=intake, section=section, data=data, now=started)
         intakes.intake_submit(intake=intake, now=sent)
 
     def assess(self, patient: Patient, *, at: datetime) -> CandidacyAssessment:
@@ -730,6 +735,20 @@ class Builder:
             by=self.doctor,
             now=at,
         )
+
+    def baseline_wellness(self) -> float:
+        """How well the patient is before treatment, 0 (worst) to 1 (best), for the baseline answers."""
+        return 0.35
+
+    def answer_baseline(self, episode: Episode, *, at: datetime) -> None:
+        """The baseline questionnaires, answered online from the emailed link a few days before the procedure."""
+        rng = random.Random(self.person.phone)
+        follow_up = outcomes.baseline_open(episode=episode, now=at)
+        for code in outcomes.instruments_for(episode, follow_up.timepoint):
+            outcomes.response_save(
+                follow_up=follow_up, instrument=code, answers=answers_at(code, self.baseline_wellness(), rng), now=at
+            )
+        outcomes.follow_up_submit(follow_up=follow_up, now=at)
 
     def record_procedure(self, episode: Episode, visit: Appointment, plan: Procedure) -> ProcedureRecord:
         """The day's record, section by section by whoever does it, then the physician's sign-off."""
