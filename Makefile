@@ -33,7 +33,8 @@ demo: migrate
 	$(PY) manage.py load_demo_schedule --with-appointments
 	$(PY) manage.py load_consent_documents
 	$(PY) manage.py load_demo_clinic
-	$(PY) manage.py load_demo_outcomes
+	@# Its invitations link to the server `make run` starts (HOST, PORT) unless SITE_URL says otherwise.
+	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py load_demo_outcomes
 
 run: demo static
 	@echo ""
