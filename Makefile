@@ -35,6 +35,9 @@ demo: migrate
 	$(PY) manage.py load_demo_clinic
 	@# Its invitations link to the server `make run` starts (HOST, PORT) unless SITE_URL says otherwise.
 	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py load_demo_outcomes
+	@# Synthetic history for the outcomes dashboard (patients named Synthetic), and "Our results" published from it.
+	$(PY) manage.py make_registry --episodes 400 --force --if-missing
+	$(PY) manage.py publish_results --by drlee --if-unpublished
 
 run: demo static
 	@echo ""

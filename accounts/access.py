@@ -63,6 +63,13 @@ class Record(StrEnum):
     FOLLOW_UP = "follow_up"
     # Questionnaire answers and their scores, the episode's timeline, a conversion to surgery.
     OUTCOME = "outcome"
+    # The outcomes dashboard: counts, means and shares of an indication's episodes, no one named.
+    OUTCOMES_DASHBOARD = "outcomes_dashboard"
+    # "Our results" on the public site: drafts from the data, and the versions a physician published.
+    PUBLIC_RESULTS = "public_results"
+    # The research CSV (`interop`): EXPORT is the de-identified one; OVERRIDE, past the
+    # de-identification with a written reason, the identified one.
+    RESEARCH_EXPORT = "research_export"
 
 
 V, C, N, OVER, SIGN, MERGE = Act.VIEW, Act.CHANGE, Act.CREATE, Act.OVERRIDE, Act.SIGN, Act.MERGE
@@ -91,6 +98,9 @@ _CLINICAL = {
     "SAFETY_SUMMARY": {V},
     "FOLLOW_UP": {V, C},
     "OUTCOME": {V, C, N},
+    "RESEARCH_EXPORT": {Act.EXPORT},
+    "OUTCOMES_DASHBOARD": {V},
+    "PUBLIC_RESULTS": {V},
 }
 
 # Managers and researchers see de-identified data only: no record that names a patient.
@@ -107,13 +117,21 @@ POLICY: dict[str, dict[Record, frozenset[Act]]] = {
         OUTCOME={N},
     ),
     Role.PHYSICIAN: _rules(
-        _CALENDAR, _CLINICAL, APPOINTMENT={V, C, N, OVER}, PROCEDURE={V, C, N, SIGN}, CONSENT_DOCUMENT={V, C, N}
+        _CALENDAR,
+        _CLINICAL,
+        APPOINTMENT={V, C, N, OVER},
+        PROCEDURE={V, C, N, SIGN},
+        CONSENT_DOCUMENT={V, C, N},
+        # A physician reviews and publishes each version of "Our results".
+        PUBLIC_RESULTS={V, C},
     ),
     Role.PHYSICIAN_ASSISTANT: _rules(_CALENDAR, _CLINICAL),
     # The technician records harvest, processing and counts, and checks who the patient is at the time-out.
     Role.TECHNICIAN: _rules(PATIENT={V}, EPISODE={V}, PROCEDURE={V, C}),
-    Role.MANAGER: _rules(SAFETY_SUMMARY={V}),
-    Role.RESEARCHER: _rules(SAFETY_SUMMARY={V}),
+    Role.MANAGER: _rules(SAFETY_SUMMARY={V}, OUTCOMES_DASHBOARD={V}, PUBLIC_RESULTS={V}, RESEARCH_EXPORT={Act.EXPORT}),
+    Role.RESEARCHER: _rules(
+        SAFETY_SUMMARY={V}, OUTCOMES_DASHBOARD={V}, PUBLIC_RESULTS={V}, RESEARCH_EXPORT={Act.EXPORT}
+    ),
     Role.ADMIN: _rules(
         _CALENDAR,
         _OFFICE,
@@ -127,6 +145,9 @@ POLICY: dict[str, dict[Record, frozenset[Act]]] = {
         SAFETY_SUMMARY={V},
         FOLLOW_UP={V},
         OUTCOME={V},
+        OUTCOMES_DASHBOARD={V},
+        PUBLIC_RESULTS={V},
+        RESEARCH_EXPORT={Act.EXPORT, OVER},
     ),
 }
 
@@ -276,8 +297,11 @@ def staff_links(request: Any) -> dict[str, Any]:
             "safety": can(user, Act.VIEW, Record.SAFETY_SUMMARY),
             "consent_documents": can(user, Act.VIEW, Record.CONSENT_DOCUMENT),
             "follow_ups": can(user, Act.VIEW, Record.FOLLOW_UP),
+            "exports": can(user, Act.EXPORT, Record.RESEARCH_EXPORT),
             # The episode page's link to its outcomes timeline.
             "outcomes": can(user, Act.VIEW, Record.OUTCOME),
+            "dashboard": can(user, Act.VIEW, Record.OUTCOMES_DASHBOARD),
+            "results": can(user, Act.VIEW, Record.PUBLIC_RESULTS),
             "admin": user.is_staff and role_of(user) == Role.ADMIN,
         }
     }

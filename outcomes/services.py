@@ -355,10 +355,23 @@ def follow_up_submit(
     return locked
 
 
+def treated_on(follow_up: FollowUp) -> date | None:
+    """The day of the episode's treatment (its baseline's target), for checking a reported surgery's date."""
+    baseline = FollowUp.objects.filter(episode_id=follow_up.episode_id, timepoint=Timepoint.BASELINE).first()
+    return baseline.target_date if baseline is not None else None
+
+
 def call_record(*, follow_up: FollowUp, outcome: str, by: Any, now: datetime | None = None, request: Any = None) -> Any:
-    """The front desk phoned the patient about `follow_up`: what came of it."""
+    """The front desk phoned the patient about `follow_up`: what came of it.
+
+    Refused (`FollowUpClosed`) once the follow-up was answered or missed: a call then is about
+    nothing the call list still asks for, and logging it would misstate the chase.
+    """
     now = now or timezone.now()
     with transaction.atomic():
+        locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if locked.status in (Status.COMPLETED, Status.MISSED):
+            raise FollowUpClosed(locked)
         call = FollowUpCall(follow_up=follow_up, outcome=outcome, called_at=now, called_by=by)
         call.full_clean()
         call.save()

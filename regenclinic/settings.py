@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "patients",
     "procedures",
     "outcomes",
+    "interop",
     "outbox",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -203,6 +204,9 @@ else:
 # How long a worker may show public content after staff change it, when the
 # cache is per process (with REDIS_URL every worker sees a change at once).
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
+# "Our results": no public figure for a group of fewer patients than this. Never below 11, the
+# smallest cell size public health statistics publish (CMS cell-size suppression policy).
+RESULTS_MIN_N = max(11, int(os.environ.get("RESULTS_MIN_N", "20")))
 
 # Security. Cookies are Secure and HSTS is on whenever the site is served over HTTPS.
 SESSION_COOKIE_HTTPONLY = True

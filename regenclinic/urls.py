@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("", include("patients.urls")),
     path("", include("procedures.urls")),
     path("", include("outcomes.urls")),
+    path("", include("interop.urls")),
     path("", include("website.urls")),
     prefix_default_language=False,
 )

@@ -62,6 +62,7 @@ def public_get_urls(booking: dict[str, str]) -> list[str]:
         "section": "concerns",
         "number": 1,
         "instrument": "NRS",
+        "resource_type": "Patient",
     }
     queries = {"scheduling:details": "?slot=" + booking["slot"]}
     urls = []

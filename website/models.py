@@ -192,6 +192,29 @@ class TherapyPage(models.Model):
             return reverse("website:stem_cells" if self.slug == self.Slug.STEM_CELLS else "website:prp")
 
 
+class ResultsVersion(models.Model):
+    """One published version of "Our results" for one condition (or, with no indication, all of them).
+
+    `figures` is the snapshot a physician reviewed, already suppressed (`website.results`):
+    the public page shows the newest version and never changes until someone publishes the
+    next one. Rows are never edited: each publication is a new row with who and when.
+    """
+
+    indication = models.CharField(max_length=30, blank=True, help_text="Blank: every condition together.")
+    figures = models.JSONField()
+    drawn_on = models.DateField(help_text="The day the data was drawn.")
+    min_n = models.PositiveSmallIntegerField()
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["indication", "-published_at", "-pk"]
+        indexes = [models.Index(fields=["indication", "-published_at"])]
+
+    def __str__(self) -> str:
+        return f"Results {self.indication or 'all'} published {self.published_at:%Y-%m-%d}"
+
+
 class Inquiry(models.Model):
     """A non-medical question sent through the Get In Touch form."""
 

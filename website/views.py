@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import access
 from accounts.access import Act, Record
 from accounts.models import User
 from website import queries, services
+from website import results as practice_results
 from website.caching import public_page
 from website.forms import ContactForm, SelfCheckForm
 from website.models import Inquiry, TherapyPage
@@ -46,7 +48,13 @@ def stem_cells(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "website/stem_cells.html",
-        {"page": page, "selfcheck_form": form, "outcome": outcome},
+        {
+            "page": page,
+            "selfcheck_form": form,
+            "outcome": outcome,
+            # The practice's own published figures, shown beside the page's words on risks and results.
+            "practice_figures": practice_results.current().get(practice_results.ALL),
+        },
     )
 
 
@@ -165,3 +173,56 @@ def inquiry_status(request: HttpRequest, uuid: str) -> HttpResponse:
         return redirect(inquiry)
     messages.success(request, _("Marked as %(status)s.") % {"status": inquiry.get_status_display().lower()})
     return redirect(reverse("website:inbox") + "?" + urlencode({"status": previous}))
+
+
+# --- "Our results" (website.results): the public page, and the physicians' page that publishes it ---------------
+
+
+@require_safe
+@public_page
+def results(request: HttpRequest) -> HttpResponse:
+    """The published figures of each condition (the newest version of each; nothing drawn live)."""
+    published = practice_results.current()
+    labels = dict(practice_results.conditions())
+    sections = [
+        (code, labels[code], published[code]) for code, _label in practice_results.conditions() if code in published
+    ]
+    return render(request, "website/results.html", {"sections": sections, "min_n": practice_results.min_n()})
+
+
+@never_cache
+@login_required
+@require_safe
+def results_staff(request: HttpRequest) -> HttpResponse:
+    """Each condition's draft from today's data beside its published version (physicians publish from here)."""
+    user = access.require(request, Act.VIEW, Record.PUBLIC_RESULTS)
+    published = practice_results.current()
+    rows = [
+        (code, label, practice_results.draft(code), published.get(code))
+        for code, label in practice_results.conditions()
+    ]
+    access.audit_list(request, record=Record.PUBLIC_RESULTS, ref="results:drafts")
+    return render(
+        request,
+        "website/results_staff.html",
+        {
+            "rows": rows,
+            "min_n": practice_results.min_n(),
+            "can_publish": access.can(user, Act.CHANGE, Record.PUBLIC_RESULTS),
+        },
+    )
+
+
+@login_required
+@require_POST
+def results_publish(request: HttpRequest) -> HttpResponse:
+    """Publish today's draft of one condition as its new public version (physicians)."""
+    user = access.require(request, Act.CHANGE, Record.PUBLIC_RESULTS)
+    indication = request.POST.get("indication", "")
+    conditions = dict(practice_results.conditions())
+    if indication not in conditions:
+        messages.error(request, "Choose a condition to publish from the list.")
+        return redirect("website:results_staff")
+    practice_results.publish(indication=indication, by=user, request=request)
+    messages.success(request, f"Published: {conditions[indication]}.")
+    return redirect(f"{reverse('website:results_staff')}#results-{indication or 'all'}")

@@ -191,6 +191,32 @@ HEALTH: dict[str, tuple[Callable[[World, str], list[Row]], Callable[[World], Row
         lambda w, p: [(V, "safety_summary", "safety:all", None)],
         refused(Act.VIEW, Record.SAFETY_SUMMARY),
     ),
+    # The de-identified research CSV: one export row naming the selection (here all of it), no patient.
+    "interop:deidentified_csv": (
+        lambda w, p: [(X, "research_export", "csv:deidentified:all", None)],
+        refused(Act.EXPORT, Record.RESEARCH_EXPORT),
+    ),
+    # The outcomes report (PDF): one export row naming the indication and the dates, no patient.
+    "interop:report_pdf": (
+        lambda w, p: [(X, "research_export", "pdf:report:osteoarthritis:2031-01-01..2031-12-31", None)],
+        refused(Act.EXPORT, Record.RESEARCH_EXPORT),
+    ),
+    # A FHIR bulk export's file: its requester only (one export row each; interop/tests/test_bulk.py), so here,
+    # where she is none of the personas, every member of staff leaves the one denied row naming the export.
+    "interop:bulk_file": (
+        lambda w, p: [(X, "research_export", f"fhir:bulk:{w.bulk.uuid.hex}:Patient", None)],
+        refused(Act.OVERRIDE, Record.RESEARCH_EXPORT, lambda w: w.bulk.uuid),
+    ),
+    # "Our results": the drafts (counts without names) for review; the row names no patient.
+    "website:results_staff": (
+        lambda w, p: [(V, "public_results", "results:drafts", None)],
+        refused(Act.VIEW, Record.PUBLIC_RESULTS),
+    ),
+    # The outcomes dashboard: counts without names; its row names the indication shown.
+    "outcomes:dashboard": (
+        lambda w, p: [(V, "outcomes_dashboard", "dashboard:osteoarthritis", None)],
+        refused(Act.VIEW, Record.OUTCOMES_DASHBOARD),
+    ),
     "scheduling:staff_appointment": (
         lambda w, p: [(V, "appointment", str(w.appointment.uuid), w.rosa)],
         refused(Act.VIEW, Record.APPOINTMENT, lambda w: w.appointment.uuid),
@@ -230,6 +256,7 @@ NOT_HEALTH = {
             "website:home",
             "website:stem_cells",
             "website:prp",
+            "website:results",
             "website:office",
             "website:contact",
             "website:contact_thanks",
@@ -255,6 +282,10 @@ NOT_HEALTH = {
     "scheduling:staff_callbacks": "a list of call-back requests",
     "patients:search": "the search form",
     "patients:consent_documents": "the consent documents",
+    "interop:exports": "the export forms",
+    "interop:bulk": "a FHIR bulk export's progress (counts of patients and resources)",
+    "interop:bulk_status": "a FHIR bulk export's progress (counts of patients and resources)",
+    "interop:report": "the outcomes report's form",
     "patients:intake_done": "a thank-you page",
     "patients:intake_start": "a link, already used (410)",
     "patients:consent_remote": "a link, already used (410)",

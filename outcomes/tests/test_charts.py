@@ -79,3 +79,39 @@ def test_a_value_outside_the_scale_is_clamped_to_its_edge() -> None:
         chart_id="z",
     )
     assert shapes(svg)["chart-point"] == ['cx="36.0" cy="10.0" r="4"', 'cx="125.7" cy="132.0" r="4"']
+    # The baseline line too stays on the scale's edge (y of 100 is the top, 10), never above the chart.
+    assert shapes(svg)["chart-baseline"] == ['x1="36" y1="10.0" x2="300" y2="10.0"']
+
+
+def test_the_survival_chart_starts_at_100_percent_on_the_procedure_day_and_steps_down_at_each_surgery() -> None:
+    from outcomes.stats import kaplan_meier
+
+    # Surgeries on days 0 and 365 of four patients: 3/4 from day 0, then 3/4 x 1/2 after day 365.
+    survival = kaplan_meier([0, 200, 365, 600], [True, False, True, False])
+    svg = str(charts.survival_chart(survival, chart_id="s"))
+    curve = re.search(r'class="chart-line" points="([^"]+)"', svg)
+    assert curve is not None
+    points = [tuple(map(float, pair.split(","))) for pair in curve.group(1).split()]
+    y = {share: charts._dash_y(share * 100, 0, 100) for share in (1.0, 0.75, 0.375)}
+    assert points[0][0] == charts.DASH_LEFT and abs(points[0][1] - y[1.0]) <= 0.05
+    # The curve's levels (drawn to 0.1 px) are exactly those three shares.
+    levels = sorted({py for _px, py in points})
+    assert len(levels) == 3
+    assert all(abs(level - want) <= 0.05 for level, want in zip(levels, sorted(y.values()), strict=True))
+    assert "Share of 4 treated patients without surgery" in svg and "2 had surgery" in svg
+
+
+def test_a_change_interval_past_the_score_s_own_range_is_cut_at_its_edge() -> None:
+    from outcomes.dashboard import ChangeRow, ScoreChange
+    from outcomes.stats import Interval
+
+    line = ScoreChange(instrument="KOOS", definition=KOOS_PAIN)
+    line.rows = [
+        ChangeRow("6w", "6 weeks", 9, Interval(10.0, 4.0, 16.0, 9), None, None),
+        ChangeRow("24m", "24 months", 2, Interval(30.0, -165.0, 223.0, 2), None, None),
+    ]
+    svg = str(charts.change_chart(line, chart_id="c"))
+    # KOOS Pain runs 0-100, so no change passes +-100: the axis ends there (with its margin), not at +223.
+    assert re.findall(r">([+-]\d+)</text>", svg) == ["+116", "-116"]
+    ys = [float(y) for y in re.findall(r'class="chart-interval" x1="[\d.]+" y1="([\d.]+)"', svg)]
+    assert all(charts.DASH_TOP <= y <= charts.DASH_HEIGHT - charts.DASH_BOTTOM for y in ys)

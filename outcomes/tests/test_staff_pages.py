@@ -339,10 +339,10 @@ def test_answers_by_phone_score_a_koos_exactly_like_the_instrument_and_the_last_
     ):
         assert client.post(entry_url(follow_up, code), data)["Location"] == then
     audit_clear()
-    last = client.post(entry_url(follow_up, "PGIC"), {"PGIC": "2"})
+    last = client.post(entry_url(follow_up, "PGIC"), {"PGIC": "2", "surgery-had_surgery": "no"})
     assert (last.status_code, last["Location"]) == (302, CALLS)
     follow_up.refresh_from_db()
-    assert follow_up.status == FollowUp.Status.COMPLETED
+    assert (follow_up.status, follow_up.surgery_reported) == (FollowUp.Status.COMPLETED, False)
     expected = instruments.get("KOOS").score(answers)
     stored = {s.code: (s.value, s.reason) for s in Score.objects.filter(response=koos)}
     assert stored == {code: (result.value, result.reason) for code, result in expected.items()}
@@ -819,3 +819,73 @@ def test_the_episode_page_links_to_the_timeline_for_those_who_may_read_outcomes(
     link = f'href="{timeline_url(episode)}"'.encode()
     assert link in signed_in(bob).get(episode.get_absolute_url()).content
     assert link not in signed_in(alice).get(episode.get_absolute_url()).content
+
+
+# --- The surgery question by phone, and calls about follow-ups no longer chased ------------------------------
+
+
+def _all_but_pgic(client: Client, follow_up: FollowUp) -> None:
+    for code, data in (("KOOS", form_data(varied("KOOS"))), ("NRS", {"NRS": "4"}), ("SANE", {"SANE": "70"})):
+        assert client.post(entry_url(follow_up, code), data).status_code == 302
+
+
+def test_only_the_page_that_completes_the_follow_up_asks_about_surgery(alice: User) -> None:
+    follow_up = treated()
+    client = signed_in(alice)
+    assert "Surgery since the treatment" not in text(client.get(entry_url(follow_up, "PGIC")))
+    _all_but_pgic(client, follow_up)
+    assert "Surgery since the treatment" in text(client.get(entry_url(follow_up, "PGIC")))
+    assert "Surgery since the treatment" not in text(client.get(entry_url(follow_up, "NRS")))
+
+
+def test_completing_without_the_surgery_answer_says_so_keeps_what_was_ticked_and_saves_nothing(alice: User) -> None:
+    follow_up = treated()
+    client = signed_in(alice)
+    _all_but_pgic(client, follow_up)
+    response = client.post(entry_url(follow_up, "PGIC"), {"PGIC": "2"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Please answer yes or no." in page
+    assert re.search(r'<input type="radio" name="PGIC" value="2"[^>]*checked', page)
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.OPEN
+    assert not Response.objects.filter(follow_up=follow_up, instrument="PGIC").exists()
+
+
+def test_a_surgery_reported_by_phone_is_recorded_as_the_staffs(alice: User) -> None:
+    follow_up = treated()
+    client = signed_in(alice)
+    _all_but_pgic(client, follow_up)
+    when = today() - timedelta(days=3)
+    data = {
+        "PGIC": "5",
+        "surgery-had_surgery": "yes",
+        "surgery-surgery_date": when.isoformat(),
+        "surgery-procedure": SurgeryConversion.Procedure.KNEE_REPLACEMENT,
+    }
+    assert client.post(entry_url(follow_up, "PGIC"), data).status_code == 302
+    follow_up.refresh_from_db()
+    surgery = SurgeryConversion.objects.get(episode=follow_up.episode)
+    assert (
+        follow_up.surgery_reported,
+        surgery.surgery_date,
+        surgery.procedure,
+        surgery.source,
+        surgery.recorded_by,
+    ) == (
+        True,
+        when,
+        SurgeryConversion.Procedure.KNEE_REPLACEMENT,
+        SurgeryConversion.Source.STAFF,
+        alice,
+    )
+
+
+@pytest.mark.parametrize("status", [FollowUp.Status.COMPLETED, FollowUp.Status.MISSED])
+def test_a_call_about_a_follow_up_answered_or_missed_is_refused_and_recorded_nowhere(alice: User, status: str) -> None:
+    follow_up = treated()
+    FollowUp.objects.filter(pk=follow_up.pk).update(status=status)
+    response = signed_in(alice).post(call_url(follow_up), {"outcome": FollowUpCall.Outcome.NO_ANSWER}, follow=True)
+    word = "answered" if status == FollowUp.Status.COMPLETED else "missed"
+    assert f"No call recorded: the 6 weeks follow-up is {word} already, so it is off the call list." in text(response)
+    assert not FollowUpCall.objects.exists()

@@ -34,6 +34,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
 from outcomes import charts, instruments, invitations, queries, services, survey
 from outcomes.forms.staff import CallForm, PhoneAnswersForm, SurgeryRecordForm
+from outcomes.forms.survey import SurgeryForm
 from outcomes.instruments.base import Instrument, Threshold
 from outcomes.models import FollowUp, FollowUpCall, InstrumentSet, Response, Timepoint
 from patients.models import Episode, Patient
@@ -161,9 +162,18 @@ def call_record(request: HttpRequest, uuid: Any) -> HttpResponse:
     form = CallForm(request.POST)
     if not form.is_valid():
         return _render_calls(request, failed=follow_up, form=form)
-    call = services.call_record(
-        follow_up=follow_up, outcome=form.cleaned_data["outcome"], by=cast(User, request.user), request=request
-    )
+    try:
+        call = services.call_record(
+            follow_up=follow_up, outcome=form.cleaned_data["outcome"], by=cast(User, request.user), request=request
+        )
+    except services.FollowUpClosed:
+        follow_up.refresh_from_db()
+        messages.error(
+            request,
+            f"No call recorded: the {follow_up.get_timepoint_display()} follow-up is "
+            f"{follow_up.get_status_display().split(':')[0].lower()} already, so it is off the call list.",
+        )
+        return redirect("outcomes:call_list")
     # The message names the time point and the outcome, never the patient (it is kept in the session).
     messages.success(
         request, f"Call recorded ({follow_up.get_timepoint_display()} follow-up): {call.get_outcome_display()}."
@@ -209,6 +219,7 @@ def _render_entry(
     form: PhoneAnswersForm | None,
     refusal: str,
     status: int = 200,
+    surgery: SurgeryForm | None = None,
 ) -> HttpResponse:
     _audit_shown(request, record=Record.FOLLOW_UP, ref=follow_up.uuid, patient=follow_up.episode.patient)
     has_answers = Response.objects.filter(follow_up=follow_up, instrument=defined.code).exclude(answers={}).exists()
@@ -217,6 +228,7 @@ def _render_entry(
         "patient": follow_up.episode.patient,
         "instrument": defined,
         "form": form,
+        "surgery_form": surgery,
         "refusal": refusal,
         "has_answers": has_answers,
         "others": [
@@ -258,17 +270,27 @@ def phone_entry(request: HttpRequest, uuid: Any, instrument: str) -> HttpRespons
             refusal=refusal,
             status=409 if request.method == "POST" else 200,
         )
+    # The page whose answers complete a follow-up after treatment also asks the patient's surgery question.
+    completes = follow_up.timepoint != Timepoint.BASELINE and not [
+        code for code in wanted if code != defined.code and services.missing_items(follow_up, code)
+    ]
     if request.method != "POST":
+        surgery = SurgeryForm(treated_on=services.treated_on(follow_up), prefix="surgery") if completes else None
         # Those who may read outcomes see what was saved so far; the front desk types in answers without reading them.
         initial = {}
         if access.can(user, Act.VIEW, Record.OUTCOME):
             saved = Response.objects.filter(follow_up=follow_up, instrument=defined.code).first()
             initial = {code: value for code, value in (saved.answers if saved else {}).items() if value is not None}
         form = PhoneAnswersForm(instrument=defined, part=_part(follow_up), initial=initial)
-        return _render_entry(request, follow_up, defined, wanted, form=form, refusal="")
+        return _render_entry(request, follow_up, defined, wanted, form=form, refusal="", surgery=surgery)
     form = PhoneAnswersForm(request.POST, instrument=defined, part=_part(follow_up))
-    if not form.is_valid():
-        return _render_entry(request, follow_up, defined, wanted, form=form, refusal="")
+    surgery = (
+        SurgeryForm(request.POST, treated_on=services.treated_on(follow_up), prefix="surgery") if completes else None
+    )
+    # Both checked before anything is saved, so a missing surgery answer keeps what was typed and saves nothing.
+    answers_ok = form.is_valid()
+    if not answers_ok or (surgery is not None and not surgery.is_valid()):
+        return _render_entry(request, follow_up, defined, wanted, form=form, refusal="", surgery=surgery)
     try:
         # Saved and, with every instrument now answered, submitted and scored: both or neither.
         with transaction.atomic():
@@ -282,14 +304,19 @@ def phone_entry(request: HttpRequest, uuid: Any, instrument: str) -> HttpRespons
             )
             left = [code for code in wanted if services.missing_items(follow_up, code)]
             if not left:
-                services.follow_up_submit(follow_up=follow_up, by=user, request=request)
+                services.follow_up_submit(
+                    follow_up=follow_up,
+                    by=user,
+                    request=request,
+                    surgery=surgery.surgery() if surgery is not None else None,
+                )
     except services.FollowUpClosed:
         follow_up.refresh_from_db()
         refusal = _refusal(follow_up, today) or "This follow-up takes no more answers."
         return _render_entry(request, follow_up, defined, wanted, form=None, refusal=refusal, status=409)
     except ValidationError as error:
         form.add_error(None, error.messages)
-        return _render_entry(request, follow_up, defined, wanted, form=form, refusal="")
+        return _render_entry(request, follow_up, defined, wanted, form=form, refusal="", surgery=surgery)
     label = follow_up.get_timepoint_display()
     if not left:
         messages.success(

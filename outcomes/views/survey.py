@@ -221,23 +221,18 @@ def survey_step(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "outcomes/survey/step.html", context, status=200)
 
 
-def _treated_on(follow_up: FollowUp) -> Any:
-    baseline = FollowUp.objects.filter(episode=follow_up.episode, timepoint=Timepoint.BASELINE).first()
-    return baseline.target_date if baseline is not None else None
-
-
 def _surgery_step(
     request: HttpRequest, follow_up: FollowUp, screen: surveys.Screen, all_screens: list[surveys.Screen]
 ) -> HttpResponse:
     """The last screen after treatment: surgery on the treated area since? Answering it sends the questionnaire."""
     if request.method == "POST":
-        form = SurgeryForm(request.POST, treated_on=_treated_on(follow_up))
+        form = SurgeryForm(request.POST, treated_on=services.treated_on(follow_up))
         if request.POST.get("go") == "back":
             return redirect("outcomes:survey_step", number=max(1, screen.number - 1))
         if form.is_valid():
             return _submit(request, follow_up, surgery=form.surgery())
     else:
-        form = SurgeryForm(treated_on=_treated_on(follow_up))
+        form = SurgeryForm(treated_on=services.treated_on(follow_up))
         _audit_shown(request, follow_up)
     context = {**_screen_context(follow_up, screen, all_screens), "form": form}
     return render(request, "outcomes/survey/surgery.html", context)
