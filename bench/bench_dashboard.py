@@ -248,10 +248,10 @@ def _duckdb_figures(directory: Path, today: Any) -> Any:
                   FROM sel LEFT JOIN {p("adverse_events")} a ON a.procedure_id = sel.id GROUP BY sel.id)""",
     )
     safety = [
-        SafetyRow("Any adverse event", stats.clopper_pearson(any_event, n)),
-        SafetyRow("Related (possibly, probably or definitely)", stats.clopper_pearson(related_n, n)),
-        SafetyRow("Serious", stats.clopper_pearson(serious, n)),
-        SafetyRow("Serious and related", stats.clopper_pearson(serious_related, n)),
+        SafetyRow("any", "Any adverse event", stats.clopper_pearson(any_event, n)),
+        SafetyRow("related", "Related (possibly, probably or definitely)", stats.clopper_pearson(related_n, n)),
+        SafetyRow("serious", "Serious", stats.clopper_pearson(serious, n)),
+        SafetyRow("serious_related", "Serious and related", stats.clopper_pearson(serious_related, n)),
     ]
     # Dose thirds (the same cut points: the sorted doses at n/3 and 2n/3) and PAW classes, change in pain at 6 months.
     doses = [

@@ -27,6 +27,7 @@ come from `outcomes.stats` (scipy, statsmodels, lifelines).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -111,6 +112,7 @@ class GroupRow:
 
 @dataclass(frozen=True, slots=True)
 class SafetyRow:
+    code: str  # "any", "related", "serious", "serious_related": what other code reads
     label: str
     share: stats.Interval
 
@@ -177,16 +179,12 @@ def dose_tertiles(indication: str, filters: Filters) -> tuple[int, int] | None:
 
     Two ordered lookups with an offset, so no database needs a percentile function.
     """
-    doses = procedures(indication, Filters(**{**_asdict(filters), "dose_band": ""})).exclude(cell_dose=None)
+    doses = procedures(indication, dataclasses.replace(filters, dose_band="")).exclude(cell_dose=None)
     ordered = doses.order_by("cell_dose").values_list("cell_dose", flat=True)
     total = doses.count()
     if total < 3:
         return None
     return (ordered[total // 3], ordered[(2 * total) // 3])
-
-
-def _asdict(filters: Filters) -> dict:
-    return {name: getattr(filters, name) for name in Filters.__slots__}
 
 
 def _episodes_sql(selected: QuerySet) -> tuple[str, tuple]:
@@ -451,10 +449,10 @@ def safety(selected: QuerySet) -> list[SafetyRow]:
     )
     n = counts["n"]
     return [
-        SafetyRow("Any adverse event", stats.clopper_pearson(counts["any"], n)),
-        SafetyRow("Related (possibly, probably or definitely)", stats.clopper_pearson(counts["related"], n)),
-        SafetyRow("Serious", stats.clopper_pearson(counts["serious"], n)),
-        SafetyRow("Serious and related", stats.clopper_pearson(counts["serious_related"], n)),
+        SafetyRow("any", "Any adverse event", stats.clopper_pearson(counts["any"], n)),
+        SafetyRow("related", "Related (possibly, probably or definitely)", stats.clopper_pearson(counts["related"], n)),
+        SafetyRow("serious", "Serious", stats.clopper_pearson(counts["serious"], n)),
+        SafetyRow("serious_related", "Serious and related", stats.clopper_pearson(counts["serious_related"], n)),
     ]
 
 

@@ -83,14 +83,14 @@ def draft(indication: str, *, today: date | None = None) -> dict[str, Any]:
     shown = _share(one_year, smallest)
     if shown is not None:
         snapshot["survival_1y"] = shown | {"events": figures.survival.events}
-    safety = {row.label: row.share for row in figures.safety}
+    safety = {row.code: row.share for row in figures.safety}
     procedures = next(iter(safety.values())).n if safety else 0
     if procedures >= smallest:
         snapshot["adverse_events"] = {
             "procedures": procedures,
-            "any": _share(safety["Any adverse event"], smallest),
-            "related": _share(safety["Related (possibly, probably or definitely)"], smallest),
-            "serious": _share(safety["Serious"], smallest),
+            "any": _share(safety["any"], smallest),
+            "related": _share(safety["related"], smallest),
+            "serious": _share(safety["serious"], smallest),
         }
     return snapshot
 

@@ -109,4 +109,12 @@ def test_a_physician_publishes_and_a_visitor_reads_it_in_spanish(page: Any, narr
         assert "Pacientes tratados" in condition.inner_text()
         assert "24" in condition.locator(".results-facts").inner_text()
         fits(target)
+        # The table itself never scrolls sideways: on a phone each row is a card, each cell
+        # under its column's name.
+        tables = condition.locator(".table-scroll")
+        assert tables.count() == 1
+        assert tables.evaluate("el => el.scrollWidth <= el.clientWidth")
+        answered = condition.locator("td[data-label]").first
+        shown = answered.evaluate("td => getComputedStyle(td, '::before').content")
+        assert shown == ('"Respondieron el cuestionario: "' if width == 360 else "none")
         screenshot(target, f"results-es-{width}")
