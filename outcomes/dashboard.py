@@ -558,3 +558,30 @@ def figures(indication: str, *, filters: Filters | None = None, today: date | No
         dose_cuts=cuts,
         by_paw=by_paw,
     )
+
+
+def headline(indication: str, *, today: date | None = None) -> Figures:
+    """The few figures "Our results" shows (`website.results`), without the rest of the dashboard.
+
+    N treated, completeness, the change of pain (NRS: every condition asks it), survival and
+    adverse events, each computed exactly as `figures` computes it; the other fields empty.
+    """
+    if indication not in Indication.values and indication != ALL:
+        raise ValueError(f"unknown indication {indication!r}")
+    today = today or timezone.localdate()
+    selected = procedures(indication, Filters())
+    return Figures(
+        indication=indication,
+        filters=Filters(),
+        drawn_on=today,
+        treated=selected.values("episode_id").distinct().count(),
+        completeness=completeness(selected, today),
+        changes=changes(selected, ["NRS"]),
+        omeract=[],
+        survival=survival(selected),
+        safety=safety(selected),
+        product_score="",
+        by_dose=[],
+        dose_cuts=None,
+        by_paw=[],
+    )

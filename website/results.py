@@ -52,7 +52,7 @@ def _share(interval: Interval | None, smallest: int) -> dict[str, Any] | None:
 def draft(indication: str, *, today: date | None = None) -> dict[str, Any]:
     """The public figures of `indication` (or `ALL`) from today's data, already suppressed (see the module)."""
     smallest = min_n()
-    figures = dashboard.figures(indication, today=today)
+    figures = dashboard.headline(indication, today=today)
     snapshot: dict[str, Any] = {
         "indication": indication,
         "drawn_on": figures.drawn_on.isoformat(),

@@ -183,15 +183,17 @@ def test_adverse_events_are_shares_of_procedures_with_exact_intervals() -> None:
             serious=False,
             related_to_harvest=AdverseEvent.Relatedness.UNLIKELY,
         )
-    rows = {row.label: row.share for row in dashboard.figures("back_pain", today=TODAY).safety}
-    expected = {
-        "Any adverse event": 2,
-        "Related (possibly, probably or definitely)": 1,
-        "Serious": 1,
-        "Serious and related": 1,
-    }
-    for label, k in expected.items():
-        share = rows[label]
+    safety = dashboard.figures("back_pain", today=TODAY).safety
+    assert [row.label for row in safety] == [
+        "Any adverse event",
+        "Related (possibly, probably or definitely)",
+        "Serious",
+        "Serious and related",
+    ]
+    rows = {row.code: row.share for row in safety}
+    expected = {"any": 2, "related": 1, "serious": 1, "serious_related": 1}
+    for code, k in expected.items():
+        share = rows[code]
         assert (share.n, share.estimate) == (4, pytest.approx(k / 4))
         assert (share.low, share.high) == tuple(pytest.approx(v, abs=1e-9) for v in clopper_pearson(k, 4))
 
@@ -220,6 +222,34 @@ def test_the_number_of_queries_does_not_grow_with_the_data() -> None:
     with CaptureQueriesContext(connection) as large:
         dashboard.figures("back_pain", today=TODAY)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_headline_is_the_dashboards_own_figures_for_what_our_results_shows() -> None:
+    for n in range(5):
+        built = treated(nrs={"baseline": 8, "6w": n + 2, "12m": n}, sane={"baseline": 40, "6w": 50 + n})
+    AdverseEvent.objects.create(
+        episode=built.episode,
+        procedure=built.procedure,
+        kind=AdverseEvent.Kind.INFECTION,
+        onset_date=date(2025, 6, 5),
+        grade=2,
+        serious=False,
+        related_to_injection=AdverseEvent.Relatedness.POSSIBLE,
+    )
+    with CaptureQueriesContext(connection) as whole:
+        full = dashboard.figures("back_pain", today=TODAY)
+    with CaptureQueriesContext(connection) as few:
+        headline = dashboard.headline("back_pain", today=TODAY)
+    assert headline.treated == full.treated == 5
+    assert headline.completeness == full.completeness
+    assert [line.code for line in headline.changes] == ["NRS.NRS"]
+    assert headline.changes[0].rows == next(line for line in full.changes if line.code == "NRS.NRS").rows
+    assert headline.survival == full.survival
+    assert headline.safety == full.safety
+    assert (headline.by_dose, headline.by_paw, headline.omeract) == ([], [], [])
+    assert len(few.captured_queries) < len(whole.captured_queries)
+    with pytest.raises(ValueError):
+        dashboard.headline("not_a_condition", today=TODAY)
 
 
 def test_an_unknown_indication_is_refused() -> None:
