@@ -50,9 +50,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from accounts.access import Record
-from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
+from interop.services import logged
 from outcomes import charts, dashboard
 from patients.models import BodySite, Indication, Patient, Side
 from procedures import mibo
@@ -492,17 +491,10 @@ def report_log(
 ) -> AuditEvent:
     """Record one download of the report: exactly one export row, naming the selection and no patient.
 
-    The same row `interop.services.export_log` writes for a de-identified CSV (action
-    export, kind research_export), with the report's own reference.
+    The row every export writes (`interop.services.logged`), with the report's own reference.
     """
     with transaction.atomic():
-        return audit_record(
-            actor=by,
-            action=AuditEvent.Action.EXPORT,
-            object_type=Record.RESEARCH_EXPORT,
-            object_ref=report_ref(indication, date_from, date_to),
-            request=request,
-        )
+        return logged(report_ref(indication, date_from, date_to), by=by, request=request)
 
 
 # --- The form ------------------------------------------------------------------------------------

@@ -18,6 +18,23 @@ from interop.models import BulkExport, IdentifiedExport
 from interop.queries import Selection
 
 DEIDENTIFIED, IDENTIFIED = "deidentified", "identified"
+# The role of a row written from the command line (`manage.py export_fhir`): no user, an operator.
+COMMAND_LINE = "command line"
+
+
+def logged(ref: str, *, by: User | None, request: HttpRequest | None = None) -> AuditEvent:
+    """The one audit row of every export: action export, kind research_export, `ref` naming what left.
+
+    `by` is None only for the command line, whose row says so in its role.
+    """
+    return audit_record(
+        actor=by,
+        action=AuditEvent.Action.EXPORT,
+        object_type=Record.RESEARCH_EXPORT,
+        object_ref=ref,
+        request=request,
+        role=COMMAND_LINE if by is None else None,
+    )
 
 
 def export_ref(selection: Selection, *, identified: bool) -> str:
@@ -60,13 +77,7 @@ def export_log(
         )
         kept.full_clean(exclude=["audit_uuid"])
     with transaction.atomic():
-        event = audit_record(
-            actor=by,
-            action=AuditEvent.Action.EXPORT,
-            object_type=Record.RESEARCH_EXPORT,
-            object_ref=export_ref(selection, identified=identified),
-            request=request,
-        )
+        event = logged(export_ref(selection, identified=identified), by=by, request=request)
         if kept is not None:
             kept.audit_uuid = event.uuid
             kept.save()
@@ -83,10 +94,4 @@ def bulk_export_log(
     reference is then exactly the log's 64 characters.
     """
     ref = f"fhir:bulk:{export.uuid.hex}" + (f":{resource_type}" if resource_type else "")
-    return audit_record(
-        actor=by,
-        action=AuditEvent.Action.EXPORT,
-        object_type=Record.RESEARCH_EXPORT,
-        object_ref=ref,
-        request=request,
-    )
+    return logged(ref, by=by, request=request)

@@ -24,6 +24,8 @@ from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
+from accounts.models import AuditEvent
+from accounts.tests.audit import audit_clear
 from interop import fhir, valuesets
 from interop.tests.conftest import CANARY, DAY, FIRST, LAST, NOTE, Canary, scored, treatment
 from outcomes import instruments
@@ -467,8 +469,13 @@ def test_bulk_export_reads_the_same_number_of_queries_for_one_patient_or_three(c
 def test_export_fhir_writes_the_files_and_prints_the_counts(chart: Canary, tmp_path: Path) -> None:
     out = io.StringIO()
 
+    audit_clear()
     call_command("export_fhir", "--out", str(tmp_path), stdout=out)
 
+    # One audit row, as every export writes, naming the command line as who did it.
+    assert list(AuditEvent.objects.values_list("actor", "role", "action", "object_type", "object_ref", "patient")) == [
+        (None, "command line", "export", "research_export", "fhir:command:all", None)
+    ]
     counts = {name: len(lines) for name, lines in ndjson(tmp_path).items()}
     assert out.getvalue() == "FHIR R4B NDJSON in {}: {}\n".format(
         tmp_path, ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))

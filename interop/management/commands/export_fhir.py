@@ -1,10 +1,15 @@
-"""`manage.py export_fhir --out DIR`: the whole practice as FHIR R4B NDJSON, one file per resource type."""
+"""`manage.py export_fhir --out DIR`: the whole practice as FHIR R4B NDJSON, one file per resource type.
+
+Like every export it writes one audit row ("fhir:command:all", role "command line": a
+command has no signed-in user), before the first file is written.
+"""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from interop.fhir import bulk_export
+from interop.services import logged
 
 
 class Command(BaseCommand):
@@ -14,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="The directory to write into (created if missing).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        logged("fhir:command:all", by=None)
         counts = bulk_export(options["out"])
         summary = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
         self.stdout.write(f"FHIR R4B NDJSON in {options['out']}: {summary}")
