@@ -10,15 +10,21 @@ write a statement of its own, so the page reads it while the export runs.
 A failed export keeps the kind of error only, never its text (a mapping error can quote
 a patient's record), and its files are removed: half an export is no use, and it is
 identified health information.
+
+`bulk_sweep`, a job of the worker, cleans up what is left behind: an export whose worker
+was killed mid-way (no progress for `STALE`) is marked interrupted and its half-written
+files removed; a finished export's files are removed `settings.BULK_EXPORT_KEEP_DAYS`
+after it finished (the export's row, and each file's audit row, stay).
 """
 
 import logging
 import shutil
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +38,8 @@ Status = BulkExport.Status
 # How often the page learns of progress: every hundredth of the patients, and at least every second.
 STEPS = 100
 SECONDS = 1.0
+# A running export that has written no progress for this long has lost its worker.
+STALE = timedelta(minutes=10)
 
 
 def bulk_start(*, by: User, now: datetime | None = None) -> BulkExport:
@@ -51,7 +59,7 @@ def bulk_run(*, export_id: int, now: Callable[[], datetime] = timezone.now) -> s
     """Write the export `export_id` if it is still queued; its final status, or "" if it was not this call's."""
     with transaction.atomic():
         claimed = BulkExport.objects.filter(pk=export_id, status=Status.QUEUED).update(
-            status=Status.RUNNING, started_at=now()
+            status=Status.RUNNING, started_at=now(), progressed_at=now()
         )
         if not claimed:
             return ""
@@ -99,8 +107,31 @@ class Progress:
             self._write(self.clock())
 
     def _write(self, at: float) -> None:
-        BulkExport.objects.filter(pk=self.export_id).update(done=self.done, total=self.total)
+        BulkExport.objects.filter(pk=self.export_id).update(
+            done=self.done, total=self.total, progressed_at=timezone.now()
+        )
         self.written, self.written_at = self.done, at
+
+
+def bulk_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Mark exports whose worker stopped as interrupted, remove old exports' files; the counts of each.
+
+    Each row changes by a conditional update (still running and stale, still done and old),
+    so two workers sweeping at once change it once; its files go after the row has changed.
+    """
+    now = now or timezone.now()
+    found = {"interrupted": 0, "expired": 0}
+    stale = BulkExport.objects.filter(status=Status.RUNNING, progressed_at__lt=now - STALE)
+    kept_until = now - timedelta(days=settings.BULK_EXPORT_KEEP_DAYS)
+    old = BulkExport.objects.filter(status=Status.DONE, finished_at__lt=kept_until)
+    for kind, selected, status in (("interrupted", stale, Status.INTERRUPTED), ("expired", old, Status.EXPIRED)):
+        for export in list(selected):
+            changes = {"status": status} | ({"finished_at": now} if status == Status.INTERRUPTED else {})
+            if selected.filter(pk=export.pk).update(**changes):
+                shutil.rmtree(export.path, ignore_errors=True)
+                found[kind] += 1
+                logger.info("FHIR bulk export %s: %s.", export.uuid, kind)
+    return found
 
 
 def bulk_file(export: BulkExport, resource_type: str) -> Path | None:

@@ -65,16 +65,23 @@ class BulkExport(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        # The worker stopped mid-export (no progress for `interop.bulk.STALE`): its files were removed.
+        INTERRUPTED = "interrupted", "Interrupted"
+        # Done, and its files removed after `settings.BULK_EXPORT_KEEP_DAYS`.
+        EXPIRED = "expired", "Files removed"
 
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     done = models.PositiveIntegerField(default=0, help_text="Patients written so far.")
     total = models.PositiveIntegerField(default=0, help_text="Patients to write (0 until the worker has counted).")
     counts = models.JSONField(default=dict, blank=True, help_text="Resources written, by type, once done.")
     directory = models.CharField(max_length=100, help_text="The files' folder, under VAR_DIR.")
     started_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker last wrote how far it got (at least every second)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=100, blank=True, help_text="The kind of error, never its text.")
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import (
     FileResponse,
@@ -211,6 +212,11 @@ def _bulk_state(export: BulkExport) -> dict[str, Any]:
         text = "Counting the patients"
     else:
         text = f"{export.done} of {export.total} patient{'' if export.total == 1 else 's'}"
+    if export.status == BulkExport.Status.INTERRUPTED:
+        text = f"The worker stopped after {text}; no file was kept"
+    elif export.status == BulkExport.Status.EXPIRED:
+        days = settings.BULK_EXPORT_KEEP_DAYS
+        text += f"; the files were removed {days} day{'' if days == 1 else 's'} after the export"
     files = []
     if export.status == BulkExport.Status.DONE:
         files = [

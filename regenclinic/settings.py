@@ -207,6 +207,8 @@ PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 # "Our results": no public figure for a group of fewer patients than this. Never below 11, the
 # smallest cell size public health statistics publish (CMS cell-size suppression policy).
 RESULTS_MIN_N = max(11, int(os.environ.get("RESULTS_MIN_N", "20")))
+# A FHIR bulk export's files (identified health information) are removed this many days after it finished.
+BULK_EXPORT_KEEP_DAYS = int(os.environ.get("BULK_EXPORT_KEEP_DAYS", "7"))
 
 # Security. Cookies are Secure and HSTS is on whenever the site is served over HTTPS.
 SESSION_COOKIE_HTTPONLY = True

@@ -410,3 +410,85 @@ def test_an_id_of_another_kind_in_its_place_is_404_even_for_the_requester(practi
     for other in (practice.patient.uuid, practice.record.uuid, practice.clinic.episode.uuid):
         for path in ("", "status.json", "Patient.ndjson"):
             assert client.get(f"/staff/exports/fhir/{other}/{path}").status_code == 404
+
+
+# --- Left behind: a worker that died mid-export, files kept too long ------------------------------------------
+
+
+def test_an_export_whose_worker_stopped_is_marked_interrupted_and_its_half_written_files_removed(
+    practice: Canary, var_dir: Path
+) -> None:
+    stalled = BulkExport.objects.create(
+        requested_by=practice.admin,
+        requested_at=at("09:00"),
+        started_at=at("09:00"),
+        progressed_at=at("09:05"),
+        status="running",
+        done=1,
+        total=4,
+    )
+    moving = BulkExport.objects.create(
+        requested_by=practice.admin,
+        requested_at=at("09:00"),
+        started_at=at("09:00"),
+        progressed_at=at("09:14"),
+        status="running",
+        done=2,
+        total=4,
+    )
+    for export in (stalled, moving):
+        export.path.mkdir(parents=True)
+        (export.path / "Patient.ndjson").write_text("{}\n")
+
+    # Ten minutes without a word of progress: the worker is gone (progress is written every second).
+    assert bulk.bulk_sweep(now=at("09:15") + timedelta(seconds=1)) == {"interrupted": 1, "expired": 0}
+
+    stalled.refresh_from_db()
+    moving.refresh_from_db()
+    assert (stalled.status, stalled.error, stalled.finished_at) == (
+        "interrupted",
+        "",
+        at("09:15") + timedelta(seconds=1),
+    )
+    assert not stalled.path.exists()
+    assert (moving.status, moving.path.exists()) == ("running", True)
+    client = signed_in(practice.admin)
+    assert json.loads(client.get(f"/staff/exports/fhir/{stalled.uuid}/status.json").content)["text"] == (
+        "The worker stopped after 1 of 4 patients; no file was kept"
+    )
+    page = client.get(f"/staff/exports/fhir/{stalled.uuid}/").content.decode()
+    assert "The worker stopped after 1 of 4 patients; no file was kept." in page
+    assert "bulk_export.js" not in page
+    # Again: nothing more to do.
+    assert bulk.bulk_sweep(now=at("09:20")) == {"interrupted": 0, "expired": 0}
+
+
+def test_a_finished_exports_files_are_removed_after_the_days_kept(practice: Canary, settings: Any) -> None:
+    settings.BULK_EXPORT_KEEP_DAYS = 7
+    export = started(signed_in(practice.admin))
+    run_ready_tasks()
+    export.refresh_from_db()
+    assert export.status == "done" and export.path.is_dir()
+    finished = export.finished_at
+    assert finished is not None
+
+    assert bulk.bulk_sweep(now=finished + timedelta(days=7)) == {"interrupted": 0, "expired": 0}
+    assert bulk.bulk_sweep(now=finished + timedelta(days=7, seconds=1)) == {"interrupted": 0, "expired": 1}
+
+    export.refresh_from_db()
+    assert (export.status, export.path.exists()) == ("expired", False)
+    client = signed_in(practice.admin)
+    # The files are gone, and so are their links; what was written stays on record.
+    assert client.get(f"/staff/exports/fhir/{export.uuid}/Patient.ndjson").status_code == 404
+    state = json.loads(client.get(f"/staff/exports/fhir/{export.uuid}/status.json").content)
+    assert (state["label"], state["files"], state["text"]) == (
+        "Files removed",
+        [],
+        "4 of 4 patients; the files were removed 7 days after the export",
+    )
+
+
+def test_the_worker_runs_the_sweep_as_a_job() -> None:
+    from outbox.jobs import JOBS
+
+    assert JOBS["interop_bulk_sweep"]() == {"interrupted": 0, "expired": 0}

@@ -20,7 +20,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const running = state.status === "queued" || state.status === "running";
     if (now !== tenth || !running) {
       tenth = now;
-      count.textContent = running || state.status === "failed" ? state.text : `${state.text}. The files are ready.`;
+      count.textContent = state.status === "done" ? `${state.text}. The files are ready.` : state.text;
     }
     return running;
   };
