@@ -24,7 +24,7 @@ import hashlib
 import ipaddress
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +39,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditEvent, Role, User
+from accounts.models import AuditEvent, AuditPatient, Role, User
 
 # The serialisation's version goes into every hash: a later format gets a new name, and old
 # rows are still checked with the one they were written with.
@@ -316,6 +316,7 @@ RECORD_LABELS: dict[str, Any] = {
     "intake_link": _("the intake link"),
     "consent_link": _("the consent link"),
     "questionnaire_link": _("a questionnaire link"),
+    "research_export": _("a research export that names them"),
 }
 OUTCOME_LABELS: dict[str, Any] = {AuditEvent.Outcome.ALLOWED: _("Allowed"), AuditEvent.Outcome.DENIED: _("Refused")}
 
@@ -334,6 +335,18 @@ class AccessEntry:
     refused: bool
 
 
+def audit_concerns(event: AuditEvent, patient_ids: Iterable[int], *, batch: int = 1000) -> int:
+    """Put `event` in the access report of each patient of `patient_ids` (a row that concerns several); how many.
+
+    Call it in the event's transaction: a rolled-back export leaves neither.
+    """
+    unique = sorted(set(patient_ids))
+    AuditPatient.objects.bulk_create(
+        [AuditPatient(event_uuid=event.uuid, patient_id=pk) for pk in unique], batch_size=batch
+    )
+    return len(unique)
+
+
 def access_report(*, patient: Any) -> list[AccessEntry]:
     """Who opened `patient`'s records, when and how, oldest first (HIPAA's accounting of disclosures): one query."""
     return [_entry(event) for event in access_report_rows(patient=patient)]
@@ -342,14 +355,17 @@ def access_report(*, patient: Any) -> list[AccessEntry]:
 def access_report_rows(*, patient: Any) -> QuerySet[AuditEvent]:
     """Every audit row that names `patient` (or a duplicate chart merged into theirs), oldest first.
 
-    A row names them when it concerns them (`patient`), or when it is an attempt at
-    their chart itself by its public id (a refused attempt names no patient otherwise).
+    A row names them when it concerns them (`patient`), when it is an attempt at their
+    chart itself by its public id (a refused attempt names no patient otherwise), or when
+    it concerns several patients and they are among them (`audit_concerns`).
     """
+    among = AuditPatient.objects.filter(Q(patient=patient) | Q(patient__merged_into=patient)).values("event_uuid")
     return (
         AuditEvent.objects.filter(
             Q(patient=patient)
             | Q(patient__merged_into=patient)
             | Q(object_type="patient", object_ref=str(patient.uuid), patient__isnull=True)
+            | Q(uuid__in=among)
         )
         .select_related("actor")
         .order_by("at", "id")

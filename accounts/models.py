@@ -86,6 +86,25 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}:{self.object_ref}"
 
 
+class AuditPatient(models.Model):
+    """A patient one audit row concerns among several: each patient an identified export holds.
+
+    An export writes one audit row (`AuditEvent.patient` names one patient at most); these
+    rows, written in its transaction, put it in each of those patients' access reports.
+    Only ever added. `event_uuid` is `AuditEvent.uuid` rather than a foreign key, so no
+    constraint of another table ever holds rows of the append-only log.
+    """
+
+    event_uuid = models.UUIDField(help_text="The public id of the audit row.")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "event_uuid"], name="audit_patient_once")]
+
+    def __str__(self) -> str:
+        return f"Audit row {self.event_uuid} concerns patient {self.patient_id}"
+
+
 class PatientLink(models.Model):
     """A random, expiring, single-use link that lets a patient open one thing (intake, consent, a questionnaire).
 

@@ -28,9 +28,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import audit_concerns
 from accounts.models import User
 from interop import fhir, services
 from interop.models import BulkExport
+from patients.models import Patient
 
 logger = logging.getLogger("interop.bulk")
 
@@ -65,7 +67,9 @@ def bulk_run(*, export_id: int, now: Callable[[], datetime] = timezone.now) -> s
             return ""
         export = BulkExport.objects.select_related("requested_by").get(pk=export_id)
         # Before the first byte is written, in the claim's transaction: an export under way is recorded.
-        services.bulk_export_log(export=export, by=export.requested_by)
+        event = services.bulk_export_log(export=export, by=export.requested_by)
+        # Every patient's record leaves: each sees the export in their access report.
+        audit_concerns(event, Patient.objects.filter(merged_into__isnull=True).values_list("pk", flat=True))
     progress = Progress(export.pk)
     try:
         counts = fhir.bulk_export(export.path, progress=progress)

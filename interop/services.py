@@ -12,10 +12,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.access import Record
-from accounts.audit import audit_record
+from accounts.audit import audit_concerns, audit_record
 from accounts.models import AuditEvent, User
 from interop.models import BulkExport, IdentifiedExport
-from interop.queries import Selection
+from interop.queries import Selection, treatments
 
 DEIDENTIFIED, IDENTIFIED = "deidentified", "identified"
 # The role of a row written from the command line (`manage.py export_fhir`): no user, an operator.
@@ -81,6 +81,8 @@ def export_log(
         if kept is not None:
             kept.audit_uuid = event.uuid
             kept.save()
+            # The patients it names see it in their access reports (HIPAA's accounting of disclosures).
+            audit_concerns(event, treatments(selection).values_list("episode__patient_id", flat=True))
     return event
 
 

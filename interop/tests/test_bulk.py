@@ -492,3 +492,17 @@ def test_the_worker_runs_the_sweep_as_a_job() -> None:
     from outbox.jobs import JOBS
 
     assert JOBS["interop_bulk_sweep"]() == {"interrupted": 0, "expired": 0}
+
+
+def test_the_bulk_export_is_in_every_patients_access_report(practice: Canary) -> None:
+    from accounts.audit import access_report
+
+    export = started(signed_in(practice.admin))
+    run_ready_tasks()
+    export.refresh_from_db()
+    everyone = list(Patient.objects.filter(merged_into__isnull=True))
+    assert len(everyone) == 4
+    for patient in everyone:
+        assert [(e.who, e.action, e.record_ref) for e in access_report(patient=patient)][-1:] == [
+            ("ada", "Exported", f"fhir:bulk:{export.uuid.hex}")
+        ]

@@ -276,3 +276,28 @@ def test_the_identified_export_carries_names_and_dates_and_is_audited_once_with_
     assert list(
         IdentifiedExport.objects.values_list("reason", "audit_uuid", "exported_by__username", "indication")
     ) == [(REASON, event.uuid, "ada", "")]
+
+
+def test_an_identified_export_is_in_the_access_report_of_each_patient_it_holds_and_no_other(canary: Canary) -> None:
+    from accounts.audit import access_report
+    from interop.tests.conftest import treatment
+    from patients.models import Patient
+
+    knee = treatment(canary.clinic, indication="osteoarthritis")
+    back = treatment(canary.clinic, indication="back_pain", site="lumbar_spine", side="")
+    client = signed_in(canary.admin)
+    audit_clear()
+
+    streamed(client.post(IDENTIFIED, identified(reason=REASON, indication="osteoarthritis")))
+    streamed(client.get(DEIDENTIFIED, {"indication": "osteoarthritis"}))
+
+    [event, _deidentified] = AuditEvent.objects.order_by("seq")
+    # One audit row for the export, as every export writes; the patients it held beside it.
+    for patient in (canary.patient, Patient.objects.get(pk=knee.episode.patient_id)):
+        entries = access_report(patient=patient)
+        assert [(e.who, e.action, e.record, e.record_ref) for e in entries] == [
+            ("ada", "Exported", "a research export that names them", "csv:identified:osteoarthritis")
+        ]
+        assert entries[0].at == event.at
+    # The de-identified export names no one, and a patient outside the selection is in neither.
+    assert access_report(patient=Patient.objects.get(pk=back.episode.patient_id)) == []
