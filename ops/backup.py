@@ -50,6 +50,8 @@ SQLITE_MEMBER = "database.sqlite3"
 POSTGRESQL_MEMBER = "database.pgdump"
 # What `migrate` writes into a new database by itself: a database holding only these is empty.
 BOOKKEEPING = frozenset({"django_migrations", "django_content_type", "auth_permission"})
+# Tables a data migration fills (outcomes 0003: the default instrument sets): empty when nothing else has rows.
+FILLED_BY_MIGRATIONS = frozenset({"outcomes_instrumentset"})
 AUDIT_TABLE = "accounts_auditevent"
 CHUNK = 2000
 
@@ -370,16 +372,14 @@ def backup_restore(path: Path, *, target: Database | None = None, force: bool = 
             f"{path.name} is a backup of a {manifest['vendor']} database; the database to restore into is "
             f"{target.vendor}. Nothing was restored."
         )
-    if not force:
-        held = {table: figure.rows for table, figure in table_figures(target).items() if figure.rows}
-        held = {table: rows for table, rows in held.items() if table not in BOOKKEEPING}
-        if held:
-            listed = ", ".join(f"{table}: {rows} rows" for table, rows in sorted(held.items(), key=lambda t: -t[1])[:5])
-            raise BackupError(
-                f"The database holds data ({len(held)} tables, {listed}"
-                f"{', ...' if len(held) > 5 else ''}). "
-                "Restore into an empty database, or pass --force to replace everything in it."
-            )
+    held = held_data(target)
+    if held and not force:
+        listed = ", ".join(f"{table}: {rows} rows" for table, rows in sorted(held.items(), key=lambda t: -t[1])[:5])
+        raise BackupError(
+            f"The database holds data ({len(held)} {'table' if len(held) == 1 else 'tables'}, {listed}"
+            f"{', ...' if len(held) > 5 else ''}). "
+            "Restore into an empty database, or pass --force to replace everything in it."
+        )
     with tempfile.TemporaryDirectory(prefix="regenclinic-restore-") as work:
         member = _extract(path, manifest, Path(work))
         # Django's own connections would keep reading the database as it was.
@@ -394,6 +394,15 @@ def backup_restore(path: Path, *, target: Database | None = None, force: bool = 
         else:
             _pg_restore(member, target)
     return _compare(manifest, target, started)
+
+
+def held_data(database: Database) -> dict[str, int]:
+    """The tables holding rows, and how many, in `database`: none for a new one, or one `migrate` alone made."""
+    figures = table_figures(database)
+    held = {table: figure.rows for table, figure in figures.items() if figure.rows and table not in BOOKKEEPING}
+    if set(held) <= FILLED_BY_MIGRATIONS:
+        return {}
+    return held
 
 
 def _extract(path: Path, manifest: dict[str, Any], work: Path) -> Path:

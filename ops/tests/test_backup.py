@@ -6,6 +6,7 @@ or a freshly created PostgreSQL database). Data must be committed for another co
 (the backup API, pg_dump) to see it, hence transactional tests.
 """
 
+import importlib
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -23,6 +25,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from accounts.audit import audit_record
 from accounts.models import AuditEvent
 from ops import backup
+from outcomes.models import InstrumentSet, Response, Score
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,10 +143,28 @@ def test_restore_refuses_to_write_over_a_database_that_holds_rows(rows: None, tm
         backup.backup_restore(made.path, target=backup.Database.from_settings())
 
     message = str(refused.value)
-    assert message.startswith("The database holds data (")
-    assert f"patients_patient: {Patient.objects.count()} rows" in message
+    held = backup.held_data(backup.Database.from_settings())
+    assert held["patients_patient"] == Patient.objects.count() == 12
+    # The five largest tables, largest first.
+    assert message.startswith(
+        f"The database holds data ({len(held)} tables, outcomes_score: {Score.objects.count()} rows, "
+        f"outcomes_response: {Response.objects.count()} rows, "
+    )
     assert message.endswith("Restore into an empty database, or pass --force to replace everything in it.")
     assert backup.table_figures(backup.Database.from_settings()) == before
+
+
+def test_a_database_migrate_alone_filled_counts_as_empty() -> None:
+    # What a new database holds after `migrate`: bookkeeping, and the default instrument sets (outcomes 0003).
+    defaults = importlib.import_module("outcomes.migrations.0003_default_instrument_sets")
+    defaults.add(django_apps, None)
+    assert InstrumentSet.objects.count() == 46
+    database = backup.Database.from_settings()
+
+    assert backup.held_data(database) == {}
+
+    audit_record(actor=None, action=AuditEvent.Action.VIEW, object_type="patient", object_ref="x")
+    assert backup.held_data(database) == {"accounts_auditevent": 1, "outcomes_instrumentset": 46}
 
 
 def test_restore_with_force_replaces_what_the_database_holds(rows: None, tmp_path: Path) -> None:
