@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench format migrate demo static messages browser-deps clean
+.PHONY: run test lint bench format migrate demo static messages browser-deps clean backup restore restore-drill audit
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +92,23 @@ bench: $(VENV)/.dev-installed
 messages: $(VENV)/.dev-installed
 	$(PY) manage.py makemessages -l es --no-obsolete --add-location file
 	$(PY) manage.py compilemessages -l es
+
+# Backups of the configured database (SQLite or DATABASE_URL's PostgreSQL) with their manifest; see README.
+BACKUP_DIR ?= var/backups
+backup: $(VENV)/.run-installed
+	$(PY) manage.py backup --out $(BACKUP_DIR)
+
+# make restore FILE=var/backups/regenclinic-....tar.gz [FORCE=1]: stop the app and the worker first.
+restore: $(VENV)/.run-installed
+	@test -n "$(FILE)" || { echo "make restore FILE=path/to/backup.tar.gz [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore "$(FILE)" $(if $(FORCE),--force)
+
+restore-drill: $(VENV)/.run-installed
+	$(PY) manage.py restore_drill
+
+# The locked dependencies against PyPI's advisories: fails on a vulnerability with a fix, or a package not checked.
+audit: $(VENV)/.dev-installed
+	$(PY) -m lib.dependency_audit requirements.lock requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) staticfiles var/test*.sqlite3*

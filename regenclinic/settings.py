@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "outcomes",
     "interop",
     "outbox",
+    "ops",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
