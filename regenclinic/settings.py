@@ -318,5 +318,5 @@ RATE_LIMITS = {
     "booking_link": os.environ.get("RATE_LIMIT_BOOKING_LINK", "60/h"),
     "patient_link": os.environ.get("RATE_LIMIT_PATIENT_LINK", "20/h"),
     "patient_form": os.environ.get("RATE_LIMIT_PATIENT_FORM", "300/h"),
-    "link_token": os.environ.get("RATE_LIMIT_LINK_TOKEN", "10/h"),
+    "link_token": os.environ.get("RATE_LIMIT_LINK_TOKEN", "30/h"),
 }
