@@ -18,6 +18,7 @@ Sign-in has its own lockout (django-axes), so it is not counted here.
 
 import hashlib
 import ipaddress
+import logging
 import math
 from collections.abc import Callable
 from functools import wraps
@@ -37,6 +38,8 @@ FORM_METHODS = ("POST",)
 # anyone who reads the cache (hashed, and far too short to open anything).
 TOKEN_PREFIX_CHARS = 8
 LINK_GROUP = "link_token"
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -64,14 +67,24 @@ def token_key(token: str) -> str:
 
 
 def _count(request: HttpRequest, group: str, value: str) -> dict[str, Any] | None:
-    usage: dict[str, Any] | None = get_usage(
-        request,
-        group=group,
-        key=lambda _group, _request: value,
-        rate=settings.RATE_LIMITS[group],
-        method=ALL,
-        increment=True,
-    )
+    """Add this request to the counter; None when it cannot be counted (the cache is down): let it through.
+
+    A practice whose cache server is down keeps taking bookings (the contact form's own limit
+    reads the database), and says so in the log, rather than refusing every patient or
+    answering 500.
+    """
+    try:
+        usage: dict[str, Any] | None = get_usage(
+            request,
+            group=group,
+            key=lambda _group, _request: value,
+            rate=settings.RATE_LIMITS[group],
+            method=ALL,
+            increment=True,
+        )
+    except Exception as error:
+        logger.warning("rate limit %s not counted: the cache is unreachable (%s)", group, type(error).__name__)
+        return None
     return usage
 
 

@@ -320,3 +320,6 @@ RATE_LIMITS = {
     "patient_form": os.environ.get("RATE_LIMIT_PATIENT_FORM", "300/h"),
     "link_token": os.environ.get("RATE_LIMIT_LINK_TOKEN", "30/h"),
 }
+# A counter the cache could not keep lets the request through (accounts.ratelimit logs it), as a cache
+# that cannot be reached at all does.
+RATELIMIT_FAIL_OPEN = True

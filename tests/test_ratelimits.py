@@ -220,3 +220,19 @@ def test_two_app_servers_each_with_its_own_memory_do_not(client: Client, practic
     ):
         statuses = [_counted_on(client, "a"), _counted_on(client, "b"), _counted_on(client, "a")]
     assert statuses == [200, 200, 200]
+
+
+@override_settings(RATE_LIMITS={**settings.RATE_LIMITS, "contact": "1/h"})
+def test_with_the_cache_unreachable_a_visitor_is_let_through_and_the_log_says_so(
+    client: Client, practice: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A Redis address nothing listens on: the counters cannot be kept.
+    unreachable = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "rl": unreachable},
+        RATELIMIT_USE_CACHE="rl",
+    ):
+        statuses = [client.post("/contact/", {}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "accounts.ratelimit"]
+    assert warnings == ["rate limit contact not counted: the cache is unreachable (ConnectionError)"] * 3
