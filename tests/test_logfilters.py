@@ -77,7 +77,13 @@ def test_gunicorns_access_log_in_the_makefiles_format_masks_the_token(tmp_path: 
     assert "--logger-class regenclinic.logfilters.GunicornLogger" in options
     port = _free_port()
     database = settings.DATABASES["default"]
-    env = {**os.environ, "SQLITE_PATH": str(database["NAME"])} if "sqlite" in database["ENGINE"] else dict(os.environ)
+    # The server reads this test's database, not the one the environment names.
+    if "sqlite" in database["ENGINE"]:
+        env = {**os.environ, "SQLITE_PATH": str(database["NAME"])}
+    else:
+        login = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+        address = f"{login}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        env = {**os.environ, "DATABASE_URL": f"postgres://{address}", "CONN_MAX_AGE": "0"}
     log = tmp_path / "access.log"
     server = subprocess.Popen(
         [
