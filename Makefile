@@ -50,11 +50,12 @@ run: demo static
 	@# The worker (reminders, inquiry notices) runs beside gunicorn. When either stops, or this shell
 	@# gets Ctrl-C or a TERM, the EXIT trap stops both and waits for them; --exit-with-parent stops
 	@# the worker even if this shell is killed outright. Nothing is left running.
-	@# %(U)s is the path without its query string: query strings never reach the log.
+	@# %(U)s is the path without its query string: query strings never reach the log; the logger class
+	@# masks a link's token in it (regenclinic.logfilters).
 	@# Links in the demo's emails point at this server unless SITE_URL says otherwise.
 	@export SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
 	$(PY) manage.py run_worker --exit-with-parent & worker=$$!; \
-	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - --access-logformat '%(t)s %(m)s %(U)s %(s)s %(b)s %(L)ss' & web=$$!; \
+	$(BIN)/gunicorn regenclinic.wsgi --bind $(HOST):$(PORT) --workers 2 --logger-class regenclinic.logfilters.GunicornLogger --access-logfile - --access-logformat '%(t)s %(m)s %(U)s %(s)s %(b)s %(L)ss' & web=$$!; \
 	trap 'kill $$web $$worker 2>/dev/null; wait' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
 	wait -n $$web $$worker
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 django_stubs_ext.monkeypatch()
@@ -41,6 +42,9 @@ def _embedded_secret_key() -> str:
 
 DEBUG = env_bool("DEBUG")
 HTTPS = env_bool("HTTPS")
+if DEBUG and HTTPS:
+    # DEBUG shows tracebacks, settings and request data to whoever meets an error: never on a served site.
+    raise ImproperlyConfigured("DEBUG=1 with HTTPS=1: DEBUG must never be on where the site is served; unset DEBUG.")
 SECRET_KEY = os.environ.get("SECRET_KEY") or _embedded_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -69,6 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so static files and every refusal get them too: Permissions-Policy, Cross-Origin-Resource-Policy.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "regenclinic.middleware.CrossOriginResourcePolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses the HTML. Below WhiteNoise, so static files never reach it (WhiteNoise sends its
@@ -228,11 +235,38 @@ SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+# Behind a proxy (a load balancer), the scheme and the client's address come from its headers.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No page here uses a device or a payment API: every such feature is denied to it and to any frame.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # Content Security Policy: everything from this origin, no inline script or style.
@@ -255,9 +289,13 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "regenclinic.logfilters.RedactLinkTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Each 4xx/5xx answer and each runserver request is logged with its path: a link's token masked.
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {"filters": ["redact_tokens"]},
         "django.db.backends": {"level": "WARNING"},
         # Each task start and finish is a line there; the worker logs its own summary instead.
         "django_tasks": {"level": "WARNING"},
@@ -271,3 +309,20 @@ LOGGING = {
 # The contact form's defences.
 CONTACT_MIN_FILL_SECONDS = int(os.environ.get("CONTACT_MIN_FILL_SECONDS", "3"))
 CONTACT_MAX_PER_HOUR = int(os.environ.get("CONTACT_MAX_PER_HOUR", "5"))
+
+# Rate limits on the public forms and links (accounts.ratelimit), "count/period" per client address;
+# `link_token` counts every address's tries at one token prefix. Counted in the default cache: shared by
+# every app server with REDIS_URL, per process otherwise.
+RATE_LIMITS = {
+    "booking": os.environ.get("RATE_LIMIT_BOOKING", "20/h"),
+    "callback": os.environ.get("RATE_LIMIT_CALLBACK", "10/h"),
+    "contact": os.environ.get("RATE_LIMIT_CONTACT", "20/h"),
+    "selfcheck": os.environ.get("RATE_LIMIT_SELFCHECK", "60/h"),
+    "booking_link": os.environ.get("RATE_LIMIT_BOOKING_LINK", "60/h"),
+    "patient_link": os.environ.get("RATE_LIMIT_PATIENT_LINK", "20/h"),
+    "patient_form": os.environ.get("RATE_LIMIT_PATIENT_FORM", "300/h"),
+    "link_token": os.environ.get("RATE_LIMIT_LINK_TOKEN", "30/h"),
+}
+# A counter the cache could not keep lets the request through (accounts.ratelimit logs it), as a cache
+# that cannot be reached at all does.
+RATELIMIT_FAIL_OPEN = True

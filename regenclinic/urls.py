@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from website import views as website_views
 
+# Not Django's own: its 404 page is handed the path asked for; ours names nothing of the request.
+handler404 = "website.views.not_found"
+
 admin.site.site_header = "RegenClinic administration"
 admin.site.site_title = "RegenClinic"
 

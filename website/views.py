@@ -16,12 +16,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import access
 from accounts.access import Act, Record
 from accounts.models import User
+from accounts.ratelimit import rate_limited
 from website import queries, services
 from website import results as practice_results
 from website.caching import public_page
 from website.forms import ContactForm, SelfCheckForm
 from website.models import Inquiry, TherapyPage
 from website.selfcheck import self_check
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 page, in the site's layout, showing nothing of what was asked for (path, query, why)."""
+    return render(request, "404.html", {"error_page": True}, status=404)
 
 
 @require_safe
@@ -38,6 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @public_page
+@rate_limited("selfcheck")
 def stem_cells(request: HttpRequest) -> HttpResponse:
     page = queries.therapy_page(slug=TherapyPage.Slug.STEM_CELLS, language=get_language())
     if page is None:
@@ -79,6 +86,7 @@ def office(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @public_page
+@rate_limited("contact")
 def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ContactForm(request.POST)

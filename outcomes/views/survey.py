@@ -26,6 +26,7 @@ from accounts import links
 from accounts.access import Record
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, PatientLink
+from accounts.ratelimit import rate_limited
 from outcomes import charts, invitations, queries, services
 from outcomes import survey as surveys
 from outcomes.forms.survey import ItemsForm, SurgeryForm
@@ -67,6 +68,7 @@ def _audit_shown(request: HttpRequest, follow_up: FollowUp) -> None:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("patient_link")
 def survey_start(request: HttpRequest, token: str) -> HttpResponse:
     """GET: use the emailed link and go to the questionnaire. POST (from the 410 page): email a new link.
 
@@ -168,6 +170,7 @@ def _screen_context(follow_up: FollowUp, screen: surveys.Screen, all_screens: li
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("patient_form")
 def survey_step(request: HttpRequest, number: int) -> HttpResponse:
     """One screen: GET shows it with what was saved; POST saves it and moves on (the last one sends)."""
     follow_up = _follow_up(request)

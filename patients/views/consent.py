@@ -28,6 +28,7 @@ from accounts import access, links
 from accounts.access import Act, Record
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, PatientLink, User
+from accounts.ratelimit import rate_limited
 from patients import consent
 from patients.forms.consent import ConsentSignForm, DocumentForm, WithdrawForm, show_refusal
 from patients.models import ConsentDocument, ConsentSignature, Episode
@@ -311,6 +312,7 @@ def _link_problem(request: HttpRequest, *, title: str, message: str, status: int
 
 @never_cache
 @require_GET
+@rate_limited("patient_link")
 def consent_remote(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: used up on the first visit and swapped for a short session, then the signing page.
 
@@ -370,6 +372,7 @@ def _no_session(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("patient_form")
 def consent_remote_sign(request: HttpRequest) -> HttpResponse:
     """The patient's signing page, reached through the link's session, in the language of the URL."""
     session = links.current(request, purpose=PURPOSE)
@@ -436,6 +439,7 @@ def consent_remote_sign(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("patient_form")
 def consent_remote_done(request: HttpRequest) -> HttpResponse:
     session = links.current(request, purpose=PURPOSE)
     if request.method == "POST":

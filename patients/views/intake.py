@@ -26,6 +26,7 @@ from accounts import access, links
 from accounts.access import Act, Record
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, PatientLink
+from accounts.ratelimit import rate_limited
 from patients import intake as intakes
 from patients.forms.intake import SectionForm
 from patients.intake import (
@@ -53,6 +54,7 @@ def _ended(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited("patient_link")
 def intake_start(request: HttpRequest, token: str) -> HttpResponse:
     """GET: use the emailed link and go to the form. POST (from the 410 page): email a new link instead.
 
@@ -157,6 +159,7 @@ def _rows_wanted(request: HttpRequest) -> int:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("patient_form")
 def intake_section(request: HttpRequest, section: str | None = None) -> HttpResponse:
     """One step of the form: the one asked for, or (at /intake/) where the patient left off."""
     intake = intakes.intake_for_session(request)

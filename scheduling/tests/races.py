@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from django.conf import settings
 
 SERVER_THREADS = 24
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -33,6 +34,9 @@ def open_to_all(live_server: Any, monkeypatch: pytest.MonkeyPatch, *, backlog: i
             handle(request, client_address)
 
     monkeypatch.setattr(httpd, "process_request_thread", bounded)
+    # Every racer comes from this test's one address: the per-address rate limits (tested on their own,
+    # tests/test_ratelimits.py) would refuse all but the first few.
+    monkeypatch.setattr(settings, "RATELIMIT_ENABLE", False, raising=False)
     # A listen backlog for everyone at once (Django's server asks for 10).
     httpd.socket.listen(backlog)
     return str(live_server.url)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.ratelimit import rate_limited
 from scheduling import availability, display, rules, services, tokens
 from scheduling.forms.public import BookingForm, CallbackForm
 from scheduling.ics import appointment_ics
@@ -220,7 +221,8 @@ def appointment_from_link(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 
 
 def _bad_link(request: HttpRequest, message: str, office: Office | None = None) -> HttpResponse:
-    return render(request, "scheduling/link_invalid.html", {"message": message, "office": office}, status=404)
+    context = {"message": message, "office": office, "error_page": True}
+    return render(request, "scheduling/link_invalid.html", context, status=404)
 
 
 def _change_closed(appointment: Appointment) -> bool:
@@ -326,6 +328,7 @@ def _render_details(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("booking")
 def details(request: HttpRequest, office_slug: str) -> HttpResponse:
     office = _office_or_404(office_slug)
     if request.method == "GET":
@@ -389,6 +392,7 @@ def details(request: HttpRequest, office_slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("callback")
 def callback(request: HttpRequest, office_slug: str) -> HttpResponse:
     office = _office_or_404(office_slug)
     if request.method == "POST":
@@ -418,6 +422,7 @@ def callback_thanks(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_safe
+@rate_limited("booking_link")
 @appointment_from_link
 def booked(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     if appointment.status != AppointmentStatus.BOOKED:
@@ -427,6 +432,7 @@ def booked(request: HttpRequest, appointment: Appointment, token: str) -> HttpRe
 
 @never_cache
 @require_safe
+@rate_limited("booking_link")
 @appointment_from_link
 def manage(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     context = _appointment_context(appointment)
@@ -436,6 +442,7 @@ def manage(request: HttpRequest, appointment: Appointment, token: str) -> HttpRe
 
 @never_cache
 @require_POST
+@rate_limited("booking_link")
 @appointment_from_link
 def cancel(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     try:
@@ -451,6 +458,7 @@ def cancel(request: HttpRequest, appointment: Appointment, token: str) -> HttpRe
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited("booking_link")
 @appointment_from_link
 def reschedule(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     office = appointment.office
@@ -509,6 +517,7 @@ def reschedule(request: HttpRequest, appointment: Appointment, token: str) -> Ht
 
 @never_cache
 @require_safe
+@rate_limited("booking_link")
 @appointment_from_link
 def calendar(request: HttpRequest, appointment: Appointment, token: str) -> HttpResponse:
     response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")

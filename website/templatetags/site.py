@@ -18,6 +18,9 @@ def language_links(context: template.Context) -> list[dict[str, object]]:
     """
     request: HttpRequest | None = context.get("request")
     path = request.get_full_path() if request is not None else "/"
+    if context.get("error_page"):
+        # An error page names nothing of the request, not even in its language links: the home page's.
+        path = "/"
     current = get_language()
     links: list[dict[str, object]] = []
     for code, name in settings.LANGUAGES:
