@@ -51,7 +51,9 @@ written table by table in blocks of `BLOCK` episodes, with one executemany each 
 one COPY), their ids reserved first, all in one transaction. Answers are drawn from a
 precomputed pool per instrument (`LEVELS` levels of wellness x `VARIANTS` scatterings), so
 the scoring code scores each distinct answer once per block, as `rescore` does. No history
-rows (nothing here was ever edited), audit rows, invitations or emails are made.
+rows (nothing here was ever edited), audit rows or emails are made; an open follow-up's
+invitation and reminders due before `today` are recorded as skipped, so the worker mails
+its patients only what falls due later (`_messages_already_due`).
 
 The same seed on the same database contents makes the same rows, public uuids included; a
 seed already on file is refused (`RegistryExists`).
@@ -78,7 +80,8 @@ from django.utils import timezone, translation
 from accounts.models import Role, User
 from outcomes import schedule, scoring
 from outcomes.demo import answers_at
-from outcomes.models import FollowUp, InstrumentSet, Response, SurgeryConversion, Timepoint
+from outcomes.invitations import DUE_ON
+from outcomes.models import FollowUp, InstrumentSet, Invitation, Response, SurgeryConversion, Timepoint
 from outcomes.services import instruments_for
 from patients.models import Episode, Indication, Patient
 from procedures import product, signing
@@ -300,7 +303,36 @@ def make_registry(episodes: int, *, seed: int = 1, today: date | None = None) ->
         plans = builder.plan(episodes)
         for start in range(0, len(plans), BLOCK):
             builder.write(plans[start : start + BLOCK])
+        _messages_already_due(seed, today, zone)
     return builder.counts()
+
+
+SYNTHETIC_SKIP = "A synthetic patient: the registry sends no email."
+
+
+def _messages_already_due(seed: int, today: date, zone: ZoneInfo) -> int:
+    """Record each invitation and reminder due before `today` on the open follow-ups, as skipped; how many.
+
+    As the worker would have left them, but without the emails: the worker sends its patients
+    only what falls due from `today` on, and none of them is mailed on the day a demo starts.
+    """
+    opened = FollowUp.objects.filter(
+        status=FollowUp.Status.OPEN, episode__patient__mrn__startswith=f"{MRN_PREFIX}{seed}-"
+    ).values_list("pk", "opens_on")
+    rows = [
+        Invitation(
+            follow_up_id=pk,
+            kind=kind,
+            status=Invitation.Status.SKIPPED,
+            skip_reason=SYNTHETIC_SKIP,
+            claimed_at=schedule.invitation_moment(opens_on + timedelta(days=after), zone),
+        )
+        for pk, opens_on in opened
+        for kind, after in DUE_ON
+        if after < (today - opens_on).days
+    ]
+    Invitation.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 # --- The practice ----------------------------------------------------------------------------------------------

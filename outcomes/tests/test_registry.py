@@ -14,7 +14,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from outcomes import schedule
-from outcomes.models import FollowUp, Response, Score, SurgeryConversion, Timepoint
+from outcomes.models import FollowUp, Invitation, Response, Score, SurgeryConversion, Timepoint
 from outcomes.registry import RegistryCounts, RegistryExists, make_registry
 from outcomes.scoring import rescore
 from outcomes.services import instruments_for
@@ -245,8 +245,8 @@ def test_the_same_seed_makes_the_same_rows_and_another_seed_others() -> None:
 
     def forget() -> None:
         made_here: tuple[type[Model], ...] = (
-            Score, Response, FollowUp, SurgeryConversion, AdverseEvent, Injection, ProcedureRecord, Appointment,
-            Episode, Patient,
+            Score, Response, Invitation, FollowUp, SurgeryConversion, AdverseEvent, Injection, ProcedureRecord,
+            Appointment, Episode, Patient,
         )  # fmt: skip
         for model in made_here:
             model._default_manager.all().delete()
@@ -338,3 +338,28 @@ def test_everything_recorded_happened_before_the_day(small: RegistryCounts) -> N
     # Spread over the three years before it.
     days = sorted(ProcedureRecord.objects.values_list("procedure_date", flat=True))
     assert days[0] < TODAY - timedelta(days=365 * 2) and days[-1] > TODAY - timedelta(days=120)
+
+
+def test_its_open_follow_ups_carry_the_messages_already_due_so_the_worker_emails_no_one(larger: RegistryCounts) -> None:
+    from outbox.models import Email
+    from outcomes.invitations import DUE_ON, follow_ups_advance
+
+    opened = FollowUp.objects.filter(status=S.OPEN)
+    assert opened.count() == larger.open > 0
+    # As the worker would have left them: each message due before today, recorded without an email.
+    for follow_up in opened:
+        days = (TODAY - follow_up.opens_on).days
+        due = [kind for kind, after in DUE_ON if after < days]
+        assert sorted(follow_up.invitations.values_list("kind", flat=True)) == sorted(due)
+    assert set(Invitation.objects.values_list("status", "skip_reason", "email")) == {
+        (Invitation.Status.SKIPPED, "A synthetic patient: the registry sends no email.", None)
+    }
+    assert not Invitation.objects.exclude(follow_up__status=S.OPEN).exists()
+    # The worker, on the day after, sends nothing it should have sent before.
+    before = set(Invitation.objects.values_list("follow_up", "kind"))
+    follow_ups_advance(now=schedule.invitation_moment(TODAY, timezone.get_default_timezone()))
+    new = set(Invitation.objects.values_list("follow_up", "kind")) - before
+    for follow_up_id, kind in new:
+        opens_on = FollowUp.objects.get(pk=follow_up_id).opens_on
+        assert (TODAY - opens_on).days == dict(DUE_ON)[kind], (kind, opens_on)
+    assert Email.objects.count() == Invitation.objects.exclude(email=None).count() == len(new)
