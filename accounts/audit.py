@@ -316,8 +316,13 @@ RECORD_LABELS: dict[str, Any] = {
     "intake_link": _("the intake link"),
     "consent_link": _("the consent link"),
     "questionnaire_link": _("a questionnaire link"),
+    "break_glass": _("a break-glass grant"),
 }
-OUTCOME_LABELS: dict[str, Any] = {AuditEvent.Outcome.ALLOWED: _("Allowed"), AuditEvent.Outcome.DENIED: _("Refused")}
+OUTCOME_LABELS: dict[str, Any] = {
+    AuditEvent.Outcome.ALLOWED: _("Allowed"),
+    AuditEvent.Outcome.DENIED: _("Refused"),
+    AuditEvent.Outcome.BREAK_GLASS: _("Allowed by break-glass"),
+}
 
 
 @dataclass(frozen=True, slots=True)

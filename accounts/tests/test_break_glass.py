@@ -162,3 +162,15 @@ def test_the_manager_sees_every_grant_and_the_reads_made_under_it(sent: Intake, 
 def test_only_the_manager_and_administrators_read_the_grants(charlie: User, bob: User, alice: User) -> None:
     for user in (charlie, bob, alice):
         assert signed_in(user).get("/staff/break-glass/").status_code == 403
+
+
+def test_the_patients_access_report_names_the_grant_and_each_read_under_it(sent: Intake, charlie: User) -> None:
+    from accounts.audit import access_report
+
+    grant = break_glass_grant(by=charlie, patient=sent.patient, reason="Allergy check")
+    signed_in(charlie).get(intake_page(sent))
+    entries = [(e.who, e.action, e.record, e.record_ref, e.outcome) for e in access_report(patient=sent.patient)]
+    assert entries[-2:] == [
+        ("charlie", "Created", "a break-glass grant", str(grant.uuid), "Allowed by break-glass"),
+        ("charlie", "Viewed", "the intake", str(sent.uuid), "Allowed by break-glass"),
+    ]
