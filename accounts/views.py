@@ -161,9 +161,16 @@ class BreakGlassForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def break_glass(request: HttpRequest, uuid: UUID) -> HttpResponse:
     """Ask for 60 minutes of one patient's records beyond the role, with a reason (clinical roles)."""
-    access.require(request, Act.CREATE, Record.BREAK_GLASS, hide=True)
+    # A role that may not ask, or that already reads every record a grant opens (nothing to ask for),
+    # is refused like any other: one "denied" row, and a 404.
     if not access.break_glass_offered(request.user):
-        # A role that already reads every record a grant opens has nothing to ask for.
+        audit.audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.CREATE,
+            object_type=Record.BREAK_GLASS,
+            outcome=AuditEvent.Outcome.DENIED,
+            request=request,
+        )
         raise Http404
     patient = access.get_for_user(
         request, Patient.objects.all(), record=Record.PATIENT, act=Act.VIEW, patient_of=_itself, uuid=uuid
