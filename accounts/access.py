@@ -14,15 +14,17 @@ so a refused or rolled-back change leaves no "change" row. A refused attempt lea
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Role, User
+from accounts.models import AuditEvent, BreakGlassGrant, Role, User
 
 M = TypeVar("M", bound=Model)
 
@@ -70,6 +72,9 @@ class Record(StrEnum):
     # The research CSV (`interop`): EXPORT is the de-identified one; OVERRIDE, past the
     # de-identification with a written reason, the identified one.
     RESEARCH_EXPORT = "research_export"
+    # A clinician's stated reason to read one patient's records beyond their role (`accounts.break_glass`):
+    # CREATE asks for one; VIEW reads every grant and what was opened under it (the practice manager).
+    BREAK_GLASS = "break_glass"
 
 
 V, C, N, OVER, SIGN, MERGE = Act.VIEW, Act.CHANGE, Act.CREATE, Act.OVERRIDE, Act.SIGN, Act.MERGE
@@ -101,6 +106,7 @@ _CLINICAL = {
     "RESEARCH_EXPORT": {Act.EXPORT},
     "OUTCOMES_DASHBOARD": {V},
     "PUBLIC_RESULTS": {V},
+    "BREAK_GLASS": {N},
 }
 
 # Managers and researchers see de-identified data only: no record that names a patient.
@@ -127,8 +133,16 @@ POLICY: dict[str, dict[Record, frozenset[Act]]] = {
     ),
     Role.PHYSICIAN_ASSISTANT: _rules(_CALENDAR, _CLINICAL),
     # The technician records harvest, processing and counts, and checks who the patient is at the time-out.
-    Role.TECHNICIAN: _rules(PATIENT={V}, EPISODE={V}, PROCEDURE={V, C}),
-    Role.MANAGER: _rules(SAFETY_SUMMARY={V}, OUTCOMES_DASHBOARD={V}, PUBLIC_RESULTS={V}, RESEARCH_EXPORT={Act.EXPORT}),
+    Role.TECHNICIAN: _rules(PATIENT={V}, EPISODE={V}, PROCEDURE={V, C}, BREAK_GLASS={N}),
+    # The manager reads every break-glass grant (who, which chart, why, what was opened): oversight,
+    # not the records themselves.
+    Role.MANAGER: _rules(
+        SAFETY_SUMMARY={V},
+        OUTCOMES_DASHBOARD={V},
+        PUBLIC_RESULTS={V},
+        RESEARCH_EXPORT={Act.EXPORT},
+        BREAK_GLASS={V},
+    ),
     Role.RESEARCHER: _rules(
         SAFETY_SUMMARY={V}, OUTCOMES_DASHBOARD={V}, PUBLIC_RESULTS={V}, RESEARCH_EXPORT={Act.EXPORT}
     ),
@@ -148,8 +162,28 @@ POLICY: dict[str, dict[Record, frozenset[Act]]] = {
         OUTCOMES_DASHBOARD={V},
         PUBLIC_RESULTS={V},
         RESEARCH_EXPORT={Act.EXPORT, OVER},
+        BREAK_GLASS={V},
     ),
 }
+
+# Break-glass: what a grant can open. A clinical role (the roles that may CREATE a grant) may read,
+# for the one patient of an open grant, the kinds of record below that its role does not already
+# read: the technician, who reads charts, episodes and procedure records, can then read that
+# patient's intake answers, consents, adverse events, follow-ups and outcomes (say, a reaction
+# reported in the intake, in the middle of a harvest). Only reads: a grant never lets anyone
+# change, sign or export what their role may not.
+BREAK_GLASS_RECORDS = frozenset(
+    {
+        Record.PATIENT,
+        Record.INTAKE,
+        Record.EPISODE,
+        Record.CONSENT,
+        Record.PROCEDURE,
+        Record.ADVERSE_EVENT,
+        Record.FOLLOW_UP,
+        Record.OUTCOME,
+    }
+)
 
 
 def role_of(user: Any) -> str:
@@ -166,6 +200,30 @@ def can(user: Any, act: Act, record: Record) -> bool:
     if not getattr(user, "is_active", False):
         return False
     return act in POLICY.get(role_of(user), {}).get(record, frozenset())
+
+
+def break_glass_opens(user: Any, act: Act, record: Record) -> bool:
+    """Whether an open break-glass grant would let `user` `act` on `record` where their role alone does not."""
+    return (
+        act == Act.VIEW
+        and record in BREAK_GLASS_RECORDS
+        and can(user, Act.CREATE, Record.BREAK_GLASS)
+        and not can(user, act, record)
+    )
+
+
+def break_glass_offered(user: Any) -> bool:
+    """Whether a break-glass grant would open anything to `user` (a clinical role that does not read it all)."""
+    return any(break_glass_opens(user, Act.VIEW, record) for record in BREAK_GLASS_RECORDS)
+
+
+def break_glass_open(user: Any, patient: Any, *, now: datetime | None = None) -> BreakGlassGrant | None:
+    """The user's grant open at `now` for `patient` (the latest), or None."""
+    if patient is None or not getattr(user, "pk", None):
+        return None
+    moment = now or timezone.now()
+    grants = BreakGlassGrant.objects.filter(user=user, patient=patient, granted_at__lte=moment, expires_at__gt=moment)
+    return grants.order_by("-expires_at").first()
 
 
 def require(request: HttpRequest, act: Act, record: Record, *, hide: bool = False) -> User:
@@ -206,10 +264,21 @@ def get_for_user(
     Leaves one audit row: "view" for a read, "denied" for a refusal (naming what was
     asked for). For a change, the service that makes it writes the row in its own
     transaction. `patient_of` names the patient a record concerns, for the audit row.
+
+    A read the role alone does not allow is allowed under the user's open break-glass
+    grant for the record's patient (`break_glass_opens`, `break_glass_open`; it needs
+    `patient_of`), and its row's outcome is "breakglass". Without one it is refused like
+    any other: the same "denied" row and 404, whether or not the record exists.
     """
     ref = str(next(iter(lookup.values()), ""))[:64]
     user = request.user
-    if not (isinstance(user, User) and can(user, act, record)):
+    allowed = isinstance(user, User) and can(user, act, record)
+    glass = not allowed and patient_of is not None and break_glass_opens(user, act, record)
+    found = queryset.filter(**lookup).first() if (allowed or glass) and _valid(lookup) else None
+    patient = patient_of(found) if patient_of and found is not None else None
+    if glass and (found is None or break_glass_open(user, patient) is None):
+        glass, found = False, None
+    if not (allowed or glass):
         audit_record(
             actor=user,
             action=_action(act),
@@ -219,7 +288,6 @@ def get_for_user(
             request=request,
         )
         raise Http404
-    found = queryset.filter(**lookup).first() if _valid(lookup) else None
     if found is None:
         raise Http404
     if act == Act.VIEW:
@@ -228,7 +296,8 @@ def get_for_user(
             action=AuditEvent.Action.VIEW,
             object_type=str(record),
             object_ref=str(getattr(found, "uuid", ref)),
-            patient=patient_of(found) if patient_of else None,
+            patient=patient,
+            outcome=AuditEvent.Outcome.BREAK_GLASS if glass else AuditEvent.Outcome.ALLOWED,
             request=request,
         )
     return found
@@ -303,5 +372,6 @@ def staff_links(request: Any) -> dict[str, Any]:
             "dashboard": can(user, Act.VIEW, Record.OUTCOMES_DASHBOARD),
             "results": can(user, Act.VIEW, Record.PUBLIC_RESULTS),
             "admin": user.is_staff and role_of(user) == Role.ADMIN,
+            "break_glass": can(user, Act.VIEW, Record.BREAK_GLASS),
         }
     }

@@ -317,8 +317,13 @@ RECORD_LABELS: dict[str, Any] = {
     "consent_link": _("the consent link"),
     "questionnaire_link": _("a questionnaire link"),
     "research_export": _("a research export that names them"),
+    "break_glass": _("a break-glass grant"),
 }
-OUTCOME_LABELS: dict[str, Any] = {AuditEvent.Outcome.ALLOWED: _("Allowed"), AuditEvent.Outcome.DENIED: _("Refused")}
+OUTCOME_LABELS: dict[str, Any] = {
+    AuditEvent.Outcome.ALLOWED: _("Allowed"),
+    AuditEvent.Outcome.DENIED: _("Refused"),
+    AuditEvent.Outcome.BREAK_GLASS: _("Allowed by break-glass"),
+}
 
 
 @dataclass(frozen=True, slots=True)

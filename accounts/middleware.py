@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.dispatch import receiver
@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from accounts import links
+from accounts import links, staff_sessions
 
 SIGNED_IN_AT = "staff_signed_in_at"
 SEEN_AT = "staff_seen_at"
@@ -71,7 +71,15 @@ def staff_session_touch(session: SessionBase, *, now: datetime) -> str | None:
 @receiver(user_logged_in)
 def _start_on_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        staff_session_start(request.session, now=timezone.now())
+        now = timezone.now()
+        staff_session_start(request.session, now=now)
+        staff_sessions.staff_session_record(request, user=user, now=now)
+
+
+@receiver(user_logged_out)
+def _forget_on_sign_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        staff_sessions.staff_session_forget(request.session.session_key)
 
 
 class StaffSessionMiddleware:
@@ -82,9 +90,14 @@ class StaffSessionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            ended = staff_session_touch(request.session, now=timezone.now())
+            now = timezone.now()
+            seen_before = request.session.get(SEEN_AT)
+            ended = staff_session_touch(request.session, now=now)
             if ended is not None:
                 return self._signed_out(request, ended)
+            # The session list's "last used" moves with the session's own clock (every 30 seconds at most).
+            if request.session.get(SEEN_AT) != seen_before:
+                staff_sessions.staff_session_seen(request, user=request.user, now=now)
         return self.get_response(request)
 
     def _signed_out(self, request: HttpRequest, why: str) -> HttpResponse:

@@ -49,10 +49,16 @@ class AuditEvent(models.Model):
         SIGN = "sign", "sign"
         SIGN_IN = "sign_in", "sign in"
         SIGN_IN_FAILED = "sign_in_failed", "sign-in failed"
+        # Too many failed sign-ins for a username or from an address (django-axes): sign-in refused for a while.
+        LOCKED_OUT = "locked_out", "locked out"
+        # A member of staff ended one of their sessions, or all of them (`accounts.sessions`).
+        SESSION_ENDED = "session_ended", "session ended"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "allowed"
         DENIED = "denied", "denied"
+        # Outside the role's normal access, opened under a break-glass grant (`accounts.break_glass`).
+        BREAK_GLASS = "breakglass", "allowed by break-glass"
 
     id = models.BigAutoField(primary_key=True)
     uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
@@ -140,3 +146,57 @@ class PatientLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} link {self.uuid}"
+
+
+class StaffSession(models.Model):
+    """One signed-in session of a member of staff, as the session list shows it (`accounts.sessions`).
+
+    The session itself lives in the session store (`SESSION_ENGINE`); this row keeps what
+    a person needs to recognise it: when it started, when it was last used (to within the
+    staff session's 30 seconds), the browser and the address. Ending a session deletes it
+    from the store and this row with it.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"session {self.uuid} of {self.user_id}"
+
+
+class BreakGlassGrant(models.Model):
+    """A clinician's stated reason to open one patient's records beyond their role, for 60 minutes.
+
+    While it lasts (`granted_at` to `expires_at`), the policy (`accounts.access`) lets the
+    clinician read the kinds of record `BREAK_GLASS_RECORDS` names for this patient, and
+    every such read is an audit row with the outcome "breakglass"; the practice manager
+    reads every grant and the accesses made under it (`accounts.views.break_glass_list`).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="break_glass_grants")
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("granted_at")), name="break_glass_ends_after_it_starts"
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="break_glass_has_a_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.uuid}"

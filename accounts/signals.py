@@ -1,7 +1,8 @@
-"""Sign-ins, successful or not, go to the audit log."""
+"""Sign-ins, successful or not, and lockouts for too many failures (django-axes) go to the audit log."""
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -22,3 +23,16 @@ def _audit_failed_sign_in(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     audit_record(actor=None, action=AuditEvent.Action.SIGN_IN_FAILED, object_type="user", request=request)
+
+
+@receiver(user_locked_out)
+def _audit_lockout(sender: Any, request: HttpRequest | None = None, username: str | None = None, **kwargs: Any) -> None:
+    """One row per refusal for too many failures: the account it names (if it is one), from where."""
+    user = User.objects.filter(username=username).first() if username else None
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.LOCKED_OUT,
+        object_type="user",
+        object_ref=str(user.pk) if user is not None else "",
+        request=request,
+    )

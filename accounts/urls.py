@@ -1,4 +1,7 @@
-"""The `accounts` namespace: staff sign-in and sign-out (/accounts/), a patient's access report (/staff/patients/)."""
+"""The `accounts` namespace: staff sign-in, sign-out and sessions (/accounts/).
+
+Break-glass and a patient's access report live under /staff/.
+"""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -10,6 +13,12 @@ app_name = "accounts"
 urlpatterns = [
     path("accounts/sign-in/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("accounts/sessions/", views.sessions, name="sessions"),
+    path("accounts/sessions/end-others/", views.sessions_end_others, name="sessions_end_others"),
+    path("accounts/sessions/<uuid:uuid>/end/", views.session_end, name="session_end"),
+    path("staff/break-glass/", views.break_glass_list, name="break_glass_list"),
+    path("staff/patients/<uuid:uuid>/break-glass/", views.break_glass, name="break_glass"),
     path("staff/patients/<uuid:uuid>/access/", views.access_report, name="access_report"),
     path("staff/patients/<uuid:uuid>/access/report.csv", views.access_report_csv, name="access_report_csv"),
 ]

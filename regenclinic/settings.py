@@ -6,6 +6,7 @@ practice sets SECRET_KEY, HTTPS=1, ALLOWED_HOSTS and DATABASE_URL; see README.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a sign-in refused for too many failures into the sign-in page saying so (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "regenclinic.urls"
@@ -147,6 +151,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out sign-in before any password is checked; then the
+# usual check of the password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "website:staff_home"
 LOGOUT_REDIRECT_URL = "website:home"
@@ -219,8 +226,14 @@ RESULTS_MIN_N = max(11, int(os.environ.get("RESULTS_MIN_N", "20")))
 BULK_EXPORT_KEEP_DAYS = int(os.environ.get("BULK_EXPORT_KEEP_DAYS", "7"))
 
 # Security. Cookies are Secure and HSTS is on whenever the site is served over HTTPS.
+# Over HTTPS the cookies carry the `__Host-` prefix: the browser keeps them only when Secure, for
+# this host alone (no Domain) and path /, so no subdomain can set or read them. The prefix needs
+# Secure, so a development server over plain http keeps the usual names.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 # Staff sessions end after 15 minutes without a request and 12 hours after signing in
 # (accounts.middleware); the cookie lives no longer than the longest of them, and not past
 # the browser's closing. Patients' link sessions keep their own 60 minutes (accounts.links).
@@ -300,11 +313,30 @@ LOGGING = {
         # Each task start and finish is a line there; the worker logs its own summary instead.
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        # django-axes narrates every failed sign-in at INFO; the audit log records them.
+        "axes": {"level": "WARNING"},
         # WeasyPrint narrates each step of every PDF at INFO; only its warnings matter.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Sign-in lockout (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one username, or from one
+# address, sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (each counted on its own: guessing many
+# passwords for one account, or one password for many accounts). A success clears the count. The
+# attempts live in the database, so every app server sees them; `manage.py axes_reset_username`
+# and `axes_reset_ip` (or the admin's "Access attempts") unlock at once.
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# No per-request access log of its own: the audit log records sign-ins and lockouts.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Break-glass: how long a clinician's stated reason opens one patient's records (accounts.break_glass).
+BREAK_GLASS_MINUTES = 60
 
 # The contact form's defences.
 CONTACT_MIN_FILL_SECONDS = int(os.environ.get("CONTACT_MIN_FILL_SECONDS", "3"))

@@ -186,6 +186,16 @@ HEALTH: dict[str, tuple[Callable[[World, str], list[Row]], Callable[[World], Row
         lambda w, p: [(X, "access_report", str(w.rosa.uuid), w.rosa)],
         refused(Act.EXPORT, Record.ACCESS_REPORT, rosa),
     ),
+    # Asking for break-glass shows the chart's name: a read of the chart.
+    "accounts:break_glass": (
+        lambda w, p: [(V, "patient", str(w.rosa.uuid), w.rosa)],
+        refused(Act.CREATE, Record.BREAK_GLASS),
+    ),
+    # Every grant, with chart numbers and reasons: one row for the page, naming how many it listed.
+    "accounts:break_glass_list": (
+        lambda w, p: [(V, "break_glass", "grants:0", None)],
+        refused(Act.VIEW, Record.BREAK_GLASS),
+    ),
     # Counts without names: its row names no patient.
     "procedures:safety_summary": (
         lambda w, p: [(V, "safety_summary", "safety:all", None)],
@@ -274,6 +284,7 @@ NOT_HEALTH = {
         ("scheduling:manage", "scheduling:booked", "scheduling:reschedule", "scheduling:calendar"), "a booking"
     ),
     "website:staff_home": "the staff home",
+    "accounts:sessions": "the person's own sessions (browser, address, times)",
     "website:inbox": "the website's inquiries",
     "website:inquiry_detail": "a website inquiry",
     "scheduling:staff_calendar": "a list of appointments",

@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import links
-from accounts.access import POLICY, Act, Record
+from accounts.access import BREAK_GLASS_RECORDS, POLICY, Act, Record
 from accounts.models import AuditEvent, PatientLink, Role, User
 from accounts.tests.audit import audit_clear
 from interop.models import BulkExport
@@ -87,6 +87,12 @@ CALENDAR = may(Record.APPOINTMENT)
 OFFICE = may(Record.INQUIRY)
 STAFF: frozenset[str] = frozenset(ROLES)
 ACCESS_REPORT = may(Record.ACCESS_REPORT)
+# Break-glass: asked for by a clinical role that does not already read every record a grant opens.
+BREAK_GLASS_ASK = frozenset(
+    role
+    for role in may(Record.BREAK_GLASS, Act.CREATE)
+    if any(Act.VIEW not in POLICY[role].get(record, frozenset()) for record in BREAK_GLASS_RECORDS)
+)
 # Confirming what a patient reported asks for the clinical record's own right too (`patients.intake.may_confirm`).
 INTAKE_CONFIRM = may(Record.INTAKE, Act.CHANGE) & may(Record.EPISODE, Act.CHANGE)
 
@@ -177,6 +183,14 @@ ROUTES: dict[str, Route] = {
     # A patient's access report: the roles that keep patients' records.
     "accounts:access_report": staff(ACCESS_REPORT),
     "accounts:access_report_csv": staff(may(Record.ACCESS_REPORT, Act.EXPORT)),
+    # Break-glass: the form for the roles it opens something to; every grant for whoever oversees them (a list: 403).
+    "accounts:break_glass": staff(BREAK_GLASS_ASK),
+    "accounts:break_glass_list": staff(may(Record.BREAK_GLASS), refused=403),
+    # Each member of staff's own sessions; another's (or none: a random id here) is a 404.
+    "accounts:sessions": staff(STAFF),
+    "accounts:sessions_end_others": staff(STAFF, "POST", ok=302),
+    "accounts:session_end": staff(frozenset(), "POST"),
+    "accounts:sign_out_everywhere": staff(STAFF, "POST", ok=302),
     # The chart: the search is a list (403); a chart, and every edit of one, a record (404).
     "patients:search": staff(may(Record.PATIENT), refused=403),
     "patients:chart": staff(may(Record.PATIENT)),
@@ -482,6 +496,8 @@ KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "website:inquiry_status": lambda w: {"uuid": w.inquiry.uuid},
     "accounts:access_report": lambda w: {"uuid": w.rosa.uuid},
     "accounts:access_report_csv": lambda w: {"uuid": w.rosa.uuid},
+    "accounts:break_glass": lambda w: {"uuid": w.rosa.uuid},
+    "accounts:session_end": lambda w: {"uuid": "00000000-0000-4000-8000-000000000000"},
     **{
         f"patients:{name}": lambda w: {"uuid": w.rosa.uuid}
         for name in (
@@ -586,8 +602,9 @@ def test_each_persona_gets_exactly_what_the_matrix_says(world: World, persona: s
     client = client_for(persona, world)
     found = {}
     expected = {}
-    # Signing out last, so every other route is asked as this persona.
-    for name, route in sorted(ROUTES.items(), key=lambda item: (item[0] == "accounts:logout", item[0])):
+    # Signing out last (everywhere, then here), so every other route is asked as this persona.
+    last = {"accounts:sign_out_everywhere": 1, "accounts:logout": 2}
+    for name, route in sorted(ROUTES.items(), key=lambda item: (last.get(item[0], 0), item[0])):
         found[name] = outcome(ask(client, name, world))
         expected[name] = expected_status(route, persona)
         if name in {"scheduling:staff_cancel", "scheduling:cancel"}:
@@ -608,11 +625,17 @@ def test_the_matrix_reads_the_policy() -> None:
         "patients:intake": [LINK_A, LINK_B],
     }
     assert sorted(INTAKE_CONFIRM) == sorted([Role.PHYSICIAN, Role.PHYSICIAN_ASSISTANT])
-    # Managers and researchers reach nothing that names a patient: only the counts and the staff home.
-    for role in (Role.MANAGER, Role.RESEARCHER):
+    assert sorted(BREAK_GLASS_ASK) == [Role.TECHNICIAN]
+    # Managers and researchers reach nothing that names a patient: only the counts, the staff home and
+    # their own sessions; the manager also the break-glass grants (a chart's number, never a name).
+    for role, oversight in ((Role.MANAGER, ["accounts:break_glass_list"]), (Role.RESEARCHER, [])):
         assert sorted(
             name for name, route in ROUTES.items() if role in route.allowed and route.allowed != EVERYONE
         ) == [
+            *oversight,
+            "accounts:sessions",
+            "accounts:sessions_end_others",
+            "accounts:sign_out_everywhere",
             "interop:deidentified_csv",
             "interop:exports",
             "interop:report",
@@ -801,7 +824,7 @@ def test_an_id_of_another_kind_on_any_staff_route_is_a_404_and_changes_nothing(w
                 found[(name, key, row)] = response.status_code
                 expected[(name, key, row)] = 404
     # Every id of every staff route, each replaced by the id of every row of another kind (11 or 12 of them).
-    assert len(found) == 531
+    assert len(found) == 542
     assert found == expected
     assert _state() == before
 

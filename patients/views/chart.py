@@ -142,6 +142,8 @@ def chart(request: HttpRequest, uuid: Any) -> HttpResponse:
         ],
         intakes=[(intake, _url("patients:intake_review", uuid=intake.uuid)) for intake in data.intakes],
         access_report_url=_url("accounts:access_report", uuid=patient.uuid),
+        # A clinician whose role does not read the whole record can ask for it (accounts.break_glass).
+        break_glass_url=(_url("accounts:break_glass", uuid=patient.uuid) if access.break_glass_offered(user) else None),
         assessment_url=(
             _url("patients:assessment_new", uuid=patient.uuid) if access.can(user, Act.CREATE, Record.EPISODE) else None
         ),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_audit_append_only'),
+        ('accounts', '0005_sessions_break_glass_lockouts'),
         ('patients', '0002_chart_intake_episodes_consent'),
     ]
 
