@@ -361,5 +361,5 @@ def test_its_open_follow_ups_carry_the_messages_already_due_so_the_worker_emails
     new = set(Invitation.objects.values_list("follow_up", "kind")) - before
     for follow_up_id, kind in new:
         opens_on = FollowUp.objects.get(pk=follow_up_id).opens_on
-        assert (TODAY - opens_on).days == dict(DUE_ON)[kind], (kind, opens_on)
+        assert (TODAY - opens_on).days == {str(k): after for k, after in DUE_ON}[kind], (kind, opens_on)
     assert Email.objects.count() == Invitation.objects.exclude(email=None).count() == len(new)
