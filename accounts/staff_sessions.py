@@ -103,6 +103,7 @@ _BROWSERS = [
     ("Firefox", "Firefox"),
     ("FxiOS", "Firefox"),
     ("CriOS", "Chrome"),
+    ("HeadlessChrome", "Chrome"),
     ("Chrome", "Chrome"),
     ("Safari", "Safari"),
 ]

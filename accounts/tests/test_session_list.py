@@ -67,6 +67,11 @@ def test_a_user_agent_is_said_in_words() -> None:
         "Microsoft Edge on Windows",
     ]
     assert describe_user_agent("") == "An unknown browser"
+    # Chromium without a window says "HeadlessChrome/", and Safari too: it is Chrome.
+    headless = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/139.0.0.0 Safari/537.36"
+    )
+    assert describe_user_agent(headless) == "Chrome on Linux"
 
 
 def test_the_list_shows_each_of_my_sessions_and_which_is_this_device(two: tuple[Client, Client], bob: User) -> None:
