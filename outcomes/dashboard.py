@@ -532,10 +532,14 @@ def paw_class(paw_code: str) -> str:
     return paw_code.split("-", 1)[0] if paw_code else "not classified"
 
 
-def figures(indication: str, *, filters: Filters | None = None, today: date | None = None) -> Figures:
-    """The dashboard for one indication (see the module); a fixed number of queries."""
+def _known(indication: str) -> None:
     if indication not in Indication.values and indication != ALL:
         raise ValueError(f"unknown indication {indication!r}")
+
+
+def figures(indication: str, *, filters: Filters | None = None, today: date | None = None) -> Figures:
+    """The dashboard for one indication (see the module); a fixed number of queries."""
+    _known(indication)
     filters = filters or Filters()
     today = today or timezone.localdate()
     # Every condition together: pain (NRS) is the one score every condition asks.
@@ -566,8 +570,7 @@ def headline(indication: str, *, today: date | None = None) -> Figures:
     N treated, completeness, the change of pain (NRS: every condition asks it), survival and
     adverse events, each computed exactly as `figures` computes it; the other fields empty.
     """
-    if indication not in Indication.values and indication != ALL:
-        raise ValueError(f"unknown indication {indication!r}")
+    _known(indication)
     today = today or timezone.localdate()
     selected = procedures(indication, Filters())
     return Figures(
