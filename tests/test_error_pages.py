@@ -10,6 +10,7 @@ import pytest
 from django.test import Client, override_settings
 
 from accounts.models import User
+from accounts.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_a_missing_page_is_the_sites_page_showing_nothing_of_the_request(
     client: Client, practice: Any, alice: User, prefix: str, heading: str
 ) -> None:
     path_marker, query_marker = secrets.token_hex(8), secrets.token_hex(8)
-    client.force_login(alice)
+    sign_in(client, alice)
     missing = client.get(f"{prefix}/no-such-{path_marker}/?q={query_marker}&email=rosa@example.com")
     html = missing.content.decode()
     assert missing.status_code == 404

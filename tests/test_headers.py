@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from accounts import links
 from accounts.models import Role, User
+from accounts.testing import sign_in
 from patients.tests.episode_fixtures import documents, episode
 from scheduling.tests.conftest import schedule
 from tests.test_http import booking, public_get_urls, url_names
@@ -164,7 +165,7 @@ def test_the_sign_in_page_and_the_cookies_signing_in_sets(client: Client, alice:
 
 def test_every_staff_page_and_the_signature_pads(client: Client, episode: Any, https: Any) -> None:
     doctor = User.objects.create_user("dana", password="dana-password-1", role=Role.PHYSICIAN, is_staff=True)
-    client.force_login(doctor)
+    sign_in(client, doctor)
     urls = [
         reverse(name)
         for name, arguments in url_names()
@@ -189,7 +190,7 @@ def test_the_patients_own_signature_pad(episode: Any, https: Any) -> None:
 def test_the_admin_sign_in_and_a_change_page(client: Client, https: Any) -> None:
     admin = User.objects.create_superuser("root", password="root-password-1", role=Role.ADMIN)
     assert check(client, ["/admin/login/"]) == {}
-    client.force_login(admin)
+    sign_in(client, admin)
     change = f"/admin/accounts/user/{admin.pk}/change/"
     assert client.get(change, secure=True).status_code == 200
     assert check(client, ["/admin/", change]) == {}

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.audit import AccessEntry, access_report, audit_record, audit_verify
 from accounts.links import LinkGone, link_issue, link_open
 from accounts.models import AuditEvent, PatientLink, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from patients.models import Patient
 
@@ -117,7 +118,7 @@ def test_the_rows_of_a_duplicate_chart_merged_into_this_one_are_in_the_report(ro
 
 def test_the_page_shows_the_lines_in_office_time(client: Client, desk: User, rosa: Patient, bob: User) -> None:
     history_of(rosa, bob)
-    client.force_login(desk)
+    sign_in(client, desk)
     response = page(client, rosa)
     body = response.content.decode()
     assert response.status_code == 200
@@ -136,7 +137,7 @@ def test_the_page_shows_the_lines_in_office_time(client: Client, desk: User, ros
 def test_a_patient_nobody_opened_gets_a_report_of_just_its_own_reading(
     client: Client, desk: User, rosa: Patient
 ) -> None:
-    client.force_login(desk)
+    sign_in(client, desk)
     response = page(client, rosa)
     assert lines(response.context["entries"]) == [
         ("Alice Front", "Front desk", "Viewed", "this access report", "Allowed")
@@ -149,7 +150,7 @@ def test_a_patient_nobody_opened_gets_a_report_of_just_its_own_reading(
 def test_reading_the_report_leaves_exactly_one_view_row_naming_the_patient(
     client: Client, desk: User, rosa: Patient
 ) -> None:
-    client.force_login(desk)
+    sign_in(client, desk)
     audit_clear()
     assert page(client, rosa).status_code == 200
     assert list(
@@ -158,7 +159,7 @@ def test_reading_the_report_leaves_exactly_one_view_row_naming_the_patient(
 
 
 def test_downloading_the_csv_leaves_exactly_one_export_row(client: Client, desk: User, rosa: Patient) -> None:
-    client.force_login(desk)
+    sign_in(client, desk)
     audit_clear()
     assert download(client, rosa).status_code == 200
     assert list(
@@ -174,7 +175,7 @@ def test_the_csv_has_the_same_lines_as_the_page_named_by_the_charts_id(
     client: Client, desk: User, rosa: Patient, bob: User
 ) -> None:
     history_of(rosa, bob)
-    client.force_login(desk)
+    sign_in(client, desk)
     response = download(client, rosa)
     assert (response["Content-Type"], response["Content-Disposition"], response["Cache-Control"]) == (
         "text/csv; charset=utf-8",
@@ -207,7 +208,7 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
 ) -> None:
     rogue = User.objects.create_user("rogue", first_name="=HYPERLINK(1)", last_name="x", role=Role.PHYSICIAN)
     audit_record(actor=rogue, action="view", object_type="patient", object_ref=str(rosa.uuid), patient=rosa)
-    client.force_login(desk)
+    sign_in(client, desk)
     rows = list(csv.reader(io.StringIO(download(client, rosa).content.decode())))
     assert rows[1][1] == "'=HYPERLINK(1) x"
 
@@ -230,7 +231,7 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
 def test_the_roles_that_keep_records_may_produce_it_and_the_others_get_a_404(
     client: Client, rosa: Patient, role: str, status: int
 ) -> None:
-    client.force_login(User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role))
+    sign_in(client, User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role))
     audit_clear()
     assert (page(client, rosa).status_code, download(client, rosa).status_code) == (status, status)
     if status == 404:
@@ -242,7 +243,7 @@ def test_the_roles_that_keep_records_may_produce_it_and_the_others_get_a_404(
 
 
 def test_an_unknown_or_malformed_patient_id_is_a_404(client: Client, desk: User, rosa: Patient) -> None:
-    client.force_login(desk)
+    sign_in(client, desk)
     nobody = uuid.uuid4()
     assert client.get(f"/staff/patients/{nobody}/access/").status_code == 404
     assert client.get(f"/staff/patients/{nobody}/access/report.csv").status_code == 404
@@ -254,7 +255,7 @@ def test_another_patients_id_shows_that_patients_report_never_this_ones(
 ) -> None:
     history_of(rosa, bob)
     luis = Patient.objects.get(first_name="Luis")
-    client.force_login(desk)
+    sign_in(client, desk)
     entries = page(client, luis).context["entries"]
     assert {e.record_ref for e in entries} == {"a-2", str(luis.uuid)}
 
@@ -269,7 +270,7 @@ def test_visitors_who_are_not_signed_in_are_sent_to_sign_in(client: Client, rosa
 
 
 def test_the_report_is_read_only_and_never_cached(client: Client, desk: User, rosa: Patient) -> None:
-    client.force_login(desk)
+    sign_in(client, desk)
     assert client.post(f"/staff/patients/{rosa.uuid}/access/").status_code == 405
     assert page(client, rosa)["Cache-Control"] == NO_STORE
 
@@ -281,7 +282,7 @@ def test_the_report_is_read_only_and_never_cached(client: Client, desk: User, ro
 def test_the_report_reads_its_rows_in_one_query_for_1_or_3_rows(
     client: Client, desk: User, rosa: Patient, bob: User, url: str
 ) -> None:
-    client.force_login(desk)
+    sign_in(client, desk)
     page(client, rosa)  # the session is read and written once before counting
 
     def queries_with(rows: int) -> int:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import AuditEvent
+from accounts.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_audit_events_cannot_be_changed_in_the_admin(client: Client, practice: A
     from accounts.models import User
 
     admin = User.objects.create_superuser("root", password="root-password-1")
-    client.force_login(admin)
+    sign_in(client, admin)
     event = AuditEvent.objects.create(action="view", object_type="inquiry", object_ref="x")
     assert client.get(f"/admin/accounts/auditevent/{event.pk}/delete/").status_code == 403
     assert client.get("/admin/accounts/auditevent/add/").status_code == 403
@@ -89,7 +90,7 @@ def test_the_staff_bar_offers_each_role_what_the_policy_lets_it_open(role: str, 
     from accounts.models import User
 
     client = Client()
-    client.force_login(User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role, is_staff=True))
+    sign_in(client, User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role, is_staff=True))
     bar = re.search(r'<nav class="staff-bar".*?</nav>', client.get("/").content.decode(), re.S)
     assert bar is not None
     shown = [label for label, href in STAFF_BAR.items() if f'href="{href}">{label}</a>' in bar.group(0)]

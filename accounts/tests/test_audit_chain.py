@@ -38,6 +38,7 @@ from accounts.audit import (
 )
 from accounts.links import link_issue, link_open
 from accounts.models import AuditEvent, PatientLink, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear, audit_raw
 from patients.models import Patient
 from scheduling.tests import races
@@ -487,7 +488,7 @@ def test_parallel_requests_to_pages_that_audit_leave_one_clean_chain(
         now=NOW,
     )
     client = Client()
-    client.force_login(alice)
+    sign_in(client, alice)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     before = AuditEvent.objects.count()
     path = f"/staff/calendar/appointments/{appointment.uuid}/"
@@ -511,7 +512,7 @@ def test_no_audit_column_holds_the_patients_name_birth_date_email_or_phone(clien
     # ...then the front desk opens the appointment, the chart (and in the admin), and the patient's access report.
     desk = User.objects.create_user("desk", password="desk-password-1", role=Role.FRONT_DESK, is_staff=True)
     staff = Client()
-    staff.force_login(desk)
+    sign_in(staff, desk)
     appointment = patient.appointments.get()
     assert staff.get(f"/staff/calendar/appointments/{appointment.uuid}/").status_code == 200
     assert staff.get(f"/staff/patients/{patient.uuid}/").status_code == 200

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import access
 from accounts.break_glass import break_glass_grant, break_glass_report
 from accounts.models import AuditEvent, BreakGlassGrant, Role, User
+from accounts.testing import sign_in
 from patients import intake as intakes
 from patients.models import Intake
 from patients.tests.test_intake import audit_mark, audit_since, book, fill
@@ -38,7 +39,7 @@ def manager(db: Any) -> User:
 
 def signed_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +111,7 @@ def test_the_administrator_sees_and_clears_lockouts_in_the_admin(alice: User) ->
     fail("alice", 5)
     admin = User.objects.create_superuser("root", password="root-password-1", role=Role.ADMIN)
     client = Client()
-    client.force_login(admin)
+    sign_in(client, admin)
     listing = client.get("/admin/axes/accessattempt/")
     assert listing.status_code == 200
     assert "alice" in text(listing)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.links import link_issue, link_open
 from accounts.middleware import SEEN_AT, SIGNED_IN_AT, TOUCH_SECONDS, NoStoreMiddleware
 from accounts.models import PatientLink, Role, User
+from accounts.testing import sign_in
 from patients.models import Patient
 from website.models import Inquiry
 
@@ -39,7 +40,7 @@ IDLE_MESSAGE = "You were signed out after 15 minutes without activity. Please si
 LONG_MESSAGE = "You were signed out 12 hours after signing in. Please sign in again."
 
 
-def sign_in(client: Client, username: str, password: str) -> None:
+def sign_in_with_password(client: Client, username: str, password: str) -> None:
     response = client.post("/accounts/sign-in/", {"username": username, "password": password})
     assert response.status_code == 302
 
@@ -72,7 +73,7 @@ def test_a_password_kept_with_pbkdf2_still_signs_in_and_is_rehashed_with_argon2(
     user = User.objects.create_user("erin", role=Role.FRONT_DESK)
     user.password = make_password("an older passphrase", hasher="pbkdf2_sha256")
     user.save(update_fields=["password"])
-    sign_in(client, "erin", "an older passphrase")
+    sign_in_with_password(client, "erin", "an older passphrase")
     user.refresh_from_db()
     assert user.password.startswith("argon2$")
     assert check_password("an older passphrase", user.password) is True
@@ -101,7 +102,7 @@ def test_passwords_need_12_characters_and_not_a_common_or_numeric_one(password: 
 
 def test_signing_in_starts_both_clocks(client: Client, alice: User, practice: Any) -> None:
     before = timezone.now().timestamp()
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     session = client.session
     assert before <= session[SIGNED_IN_AT] == session[SEEN_AT] <= timezone.now().timestamp()
 
@@ -109,7 +110,7 @@ def test_signing_in_starts_both_clocks(client: Client, alice: User, practice: An
 def test_a_request_within_15_minutes_keeps_the_session_and_restarts_the_idle_clock(
     client: Client, alice: User, practice: Any
 ) -> None:
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     move_clock(client, signed_in_ago=2 * HOUR, seen_ago=15 * MINUTE - 5)
     assert inbox(client).status_code == 200
     assert timezone.now().timestamp() - client.session[SEEN_AT] < 5
@@ -121,7 +122,7 @@ def test_a_request_within_15_minutes_keeps_the_session_and_restarts_the_idle_clo
 def test_after_15_minutes_without_activity_staff_are_signed_out_and_told_why(
     client: Client, alice: User, practice: Any
 ) -> None:
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     move_clock(client, seen_ago=15 * MINUTE + TOUCH_SECONDS + 1)
     response = inbox(client)
     assert (response.status_code, response["Location"]) == (302, "/accounts/sign-in/?next=/staff/inquiries/")
@@ -138,7 +139,7 @@ def test_after_15_minutes_without_activity_staff_are_signed_out_and_told_why(
 def test_the_last_request_is_written_down_every_30_seconds_and_the_idle_limit_allows_for_it(
     client: Client, alice: User, practice: Any
 ) -> None:
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     # A request 29 seconds after the one written down is not written (no session write)...
     move_clock(client, seen_ago=TOUCH_SECONDS - 1)
     written = client.session[SEEN_AT]
@@ -155,7 +156,7 @@ def test_the_last_request_is_written_down_every_30_seconds_and_the_idle_limit_al
 def test_12_hours_after_signing_in_staff_are_signed_out_however_active(
     client: Client, alice: User, practice: Any
 ) -> None:
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     move_clock(client, signed_in_ago=12 * HOUR - 5, seen_ago=60)
     assert inbox(client).status_code == 200
     move_clock(client, signed_in_ago=12 * HOUR + 1, seen_ago=60)
@@ -166,15 +167,15 @@ def test_12_hours_after_signing_in_staff_are_signed_out_however_active(
 
 
 def test_signing_in_again_restarts_the_12_hours(client: Client, alice: User, practice: Any) -> None:
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     move_clock(client, signed_in_ago=11 * HOUR, seen_ago=60)
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     assert timezone.now().timestamp() - client.session[SIGNED_IN_AT] < 5
 
 
 def test_a_change_sent_after_the_session_ended_is_not_made(client: Client, alice: User, practice: Any) -> None:
     inquiry = Inquiry.objects.create(name="Ann Example", email="ann@example.com", message="Parking?", client_key="k")
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     move_clock(client, seen_ago=16 * MINUTE)
     response = client.post(f"/staff/inquiries/{inquiry.uuid}/status/", {"status": "answered"})
     # A POST's page is not one to come back to: plain sign-in.
@@ -186,7 +187,7 @@ def test_a_change_sent_after_the_session_ended_is_not_made(client: Client, alice
 def test_a_session_from_before_the_clocks_starts_them_at_its_next_request(
     client: Client, alice: User, practice: Any
 ) -> None:
-    client.force_login(alice)
+    sign_in(client, alice)
     session = client.session
     session.pop(SIGNED_IN_AT, None)
     session.pop(SEEN_AT, None)
@@ -208,7 +209,7 @@ def test_a_patients_link_session_is_not_ended_by_the_staff_idle_limit(client: Cl
 def test_the_session_cookie_ends_with_the_browser_and_lasts_no_longer_than_12_hours(
     client: Client, alice: User, practice: Any
 ) -> None:
-    sign_in(client, "alice", "alice-password-1")
+    sign_in_with_password(client, "alice", "alice-password-1")
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert (cookie["max-age"], cookie["expires"], cookie["httponly"], cookie["samesite"]) == ("", "", True, "Lax")
     assert client.session.get_expiry_age() == 12 * HOUR
@@ -276,7 +277,7 @@ def test_every_page_for_a_signed_in_member_of_staff_says_no_store(
     client: Client, practice: Any, rosa: Any, role: str
 ) -> None:
     user = User.objects.create_user(f"user-{role}", password="a-password-for-tests", role=role, is_staff=True)
-    client.force_login(user)
+    sign_in(client, user)
     paths = every_path(rosa.uuid)
     assert len(paths) >= 30
     assert {name: value for name, value in cache_controls(client, paths).items() if value != NO_STORE} == {}
@@ -303,7 +304,7 @@ def test_a_link_session_that_ran_out_no_longer_marks_public_pages(client: Client
 
 def test_the_admin_says_no_store_to_everyone(client: Client, practice: Any, rosa: Any) -> None:
     anonymous = {path: client.get(path)["Cache-Control"] for path in ("/admin/", "/admin/login/")}
-    client.force_login(User.objects.create_superuser("root", password="root-password-1"))
+    sign_in(client, User.objects.create_superuser("root", password="root-password-1"))
     admin_pages = ("/admin/", "/admin/patients/patient/", f"/admin/patients/patient/{rosa.pk}/change/")
     signed_in = {path: client.get(path)["Cache-Control"] for path in admin_pages}
     assert set(anonymous.values()) | set(signed_in.values()) == {NO_STORE}

@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import links
 from accounts.access import BREAK_GLASS_RECORDS, POLICY, Act, Record
 from accounts.models import AuditEvent, PatientLink, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from interop.models import BulkExport
 from outbox.models import Email
@@ -577,7 +578,7 @@ def client_for(persona: str, world: World | None = None) -> Client:
     client = Client()
     if persona != ANONYMOUS:
         user = User.objects.create_user(f"user-{persona}", password="a-password-for-tests", role=persona, is_staff=True)
-        client.force_login(user)
+        sign_in(client, user)
     return client
 
 

@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from interop import bulk, fhir
 from interop.models import BulkExport
@@ -56,7 +57,7 @@ def practice(canary: Canary) -> Canary:
 
 def signed_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.testing import sign_in
 from interop import exports
 from interop.tests.conftest import CANARY, DAY, FIRST, LAST, LATE_EVENING, NOTE, SIX_WEEKS, Canary, scored, treatment
 from outcomes.models import Score, Timepoint
@@ -32,7 +33,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def signed_in(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from scipy.stats import beta
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from interop import report
 from interop.report import Tally
@@ -36,9 +37,7 @@ def text_of(content: bytes) -> str:
 
 def staff(role: str) -> Client:
     client = Client()
-    client.force_login(
-        User.objects.create_user(f"user-{role}", password="a-password-for-tests", role=role, is_staff=True)
-    )
+    sign_in(client, User.objects.create_user(f"user-{role}", password="a-password-for-tests", role=role, is_staff=True))
     return client
 
 

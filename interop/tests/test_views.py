@@ -16,6 +16,7 @@ from django.test import Client
 
 from accounts.access import Act, Record, can
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from interop import exports
 from interop.forms import REASON_MESSAGE
@@ -32,7 +33,7 @@ REASON = "Knee registry submission, approved by the IRB (protocol 31-07)."
 
 def signed_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from outbox.models import Email
 from outbox.services import MAX_ATTEMPTS, email_deliver, email_queue, emails_sweep, emails_withdraw
@@ -108,7 +109,7 @@ def test_staff_see_what_gave_up_and_send_it_again_which_is_audited(client: Clien
         status="gave_up", attempts=MAX_ATTEMPTS, last_error="SMTPServerDisconnected"
     )
     desk = User.objects.create_user("fran", password="fran-password-12", role=Role.FRONT_DESK, is_staff=True)
-    client.force_login(desk)
+    sign_in(client, desk)
     listed = client.get("/admin/outbox/email/?status__exact=gave_up")
     assert listed.status_code == 200
     assert "person1@example.com" in listed.content.decode()

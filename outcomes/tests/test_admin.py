@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from outcomes.models import FollowUp, InstrumentSet, Invitation, Response, Score, SurgeryConversion
 from outcomes.tests.test_staff_pages import signed_in, staff, treated
@@ -105,7 +106,7 @@ def test_nothing_is_changed_from_the_admin(rows: dict[str, Any]) -> None:
 def test_the_practice_edits_its_instrument_sets_with_their_history() -> None:
     admin = User.objects.create_superuser("root", password="a-password-for-tests")
     client = Client()
-    client.force_login(admin)
+    sign_in(client, admin)
     form = {"indication": "osteoarthritis", "site": "knee", "instrument": " koos_jr ", "order": "5"}
     assert client.post("/admin/outcomes/instrumentset/add/", form).status_code == 302
     added = InstrumentSet.objects.get(instrument="KOOS_JR")

@@ -18,6 +18,7 @@ from django.urls import reverse
 from scipy.stats import beta, norm, t
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from outcomes import dashboard
 from outcomes.dashboard import Filters
@@ -277,7 +278,7 @@ def _manager() -> User:
 def test_the_page_shows_the_figures_with_their_n_and_names_no_one(client: Client) -> None:
     first = treated(nrs={"baseline": 8, "6w": 4})
     treated(nrs={"baseline": 6, "6w": 6})
-    client.force_login(_manager())
+    sign_in(client, _manager())
     audit_clear()
     response = client.get(reverse("outcomes:dashboard"), {"indication": "back_pain"})
     html = response.content.decode()
@@ -295,7 +296,7 @@ def test_the_page_shows_the_figures_with_their_n_and_names_no_one(client: Client
 
 
 def test_a_bad_selection_is_explained_beside_its_field_and_keeps_what_was_typed(client: Client) -> None:
-    client.force_login(_manager())
+    sign_in(client, _manager())
     response = client.get(
         reverse("outcomes:dashboard"),
         {"indication": "back_pain", "date_from": "2025-06-01", "date_to": "2025-01-01", "site": "elbow"},
@@ -312,7 +313,7 @@ def test_a_bad_selection_is_explained_beside_its_field_and_keeps_what_was_typed(
 
 def test_roles_without_the_dashboard_are_refused(client: Client) -> None:
     for role in (Role.FRONT_DESK, Role.TECHNICIAN):
-        client.force_login(User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role))
+        sign_in(client, User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role))
         assert client.get(reverse("outcomes:dashboard")).status_code == 403
 
 

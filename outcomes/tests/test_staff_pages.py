@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES, audit_clear
 from outcomes import instruments, scoring, services
 from outcomes.models import FollowUp, FollowUpCall, Response, Score, SurgeryConversion, Timepoint
@@ -70,7 +71,7 @@ def staff(role: str) -> User:
 
 def signed_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

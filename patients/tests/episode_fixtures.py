@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from patients.episodes import AssessmentDetails, assessment_record
 from patients.models import CandidacyAssessment, ConsentDocument, Episode, Patient
 from scheduling.tests.conftest import Schedule
@@ -61,7 +62,7 @@ def audit_lock_queries() -> int:
 
 def client_for(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES
 from patients import chart as charts
 from patients.consent import sha256, valid_consent
@@ -175,13 +176,13 @@ def full_chart(s: Schedule, patient: Patient, n: int, at: str = "10:00") -> None
 
 @pytest.fixture
 def desk(client: Client, alice: User) -> Client:
-    client.force_login(alice)
+    sign_in(client, alice)
     return client
 
 
 @pytest.fixture
 def doctor(client: Client, bob: User) -> Client:
-    client.force_login(bob)
+    sign_in(client, bob)
     return client
 
 
@@ -197,7 +198,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client, schedule: Schedu
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.RESEARCHER])
 def test_a_role_without_the_chart_gets_a_404_and_a_denied_row(client: Client, schedule: Schedule, role: str) -> None:
     user = User.objects.create_user("someone", password="someone-password-1", role=role)
-    client.force_login(user)
+    sign_in(client, user)
     since = last_audit_id()
     assert client.get(chart_url(schedule.rosa)).status_code == 404
     assert new_audit_rows(since) == [("someone", "view", "patient", str(schedule.rosa.uuid), None, "denied")]
@@ -217,7 +218,7 @@ def test_the_technician_reads_the_chart_without_any_button_to_change_it(
     client: Client, schedule: Schedule, charlie: User
 ) -> None:
     Allergy.objects.create(patient=schedule.rosa, substance="Latex", source=Source.PATIENT)
-    client.force_login(charlie)
+    sign_in(client, charlie)
     response = client.get(chart_url(schedule.rosa))
     assert response.status_code == 200
     page = response.content.decode()

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role, User
+from accounts.testing import sign_in
 from patients.models import Allergy, MedicalHistory, Medication, Source
 from patients.tests.test_chart import document, last_audit_id, make_episode, new_audit_rows, sign
 from scheduling.tests.conftest import Schedule
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def staff(role: str) -> Client:
     client = Client()
-    client.force_login(User.objects.create_user(f"user-{role}", password="a-password-123", role=role, is_staff=True))
+    sign_in(client, User.objects.create_user(f"user-{role}", password="a-password-123", role=role, is_staff=True))
     return client
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from accounts.testing import sign_in
 from patients import medications, services
 from patients.models import Allergy, MedicalHistory, Medication, Patient, Source
 from patients.services import Demographics, HistoryAnswers
@@ -22,13 +23,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def desk(client: Client, alice: User) -> Client:
-    client.force_login(alice)
+    sign_in(client, alice)
     return client
 
 
 @pytest.fixture
 def doctor(client: Client, bob: User) -> Client:
-    client.force_login(bob)
+    sign_in(client, bob)
     return client
 
 
@@ -130,7 +131,7 @@ def test_a_bad_value_is_named_next_to_its_field_and_nothing_is_saved(
 
 
 def test_the_technician_cannot_open_or_send_the_edit_form(client: Client, schedule: Schedule, charlie: User) -> None:
-    client.force_login(charlie)
+    sign_in(client, charlie)
     assert client.get(f"{chart_url(schedule.rosa)}edit/").status_code == 404
     assert client.post(f"{chart_url(schedule.rosa)}edit/", demographics()).status_code == 404
     schedule.rosa.refresh_from_db()
@@ -454,7 +455,7 @@ def test_every_change_is_a_404_for_a_role_without_patient_change_and_changes_not
     allergy = Allergy.objects.create(patient=rosa, substance="Latex", source=Source.PATIENT)
     medication = Medication.objects.create(patient=rosa, name="Advil", source=Source.PATIENT)
     MedicalHistory.objects.create(patient=rosa, source=Source.PATIENT)
-    client.force_login(User.objects.create_user("someone", password="someone-password-1", role=role))
+    sign_in(client, User.objects.create_user("someone", password="someone-password-1", role=role))
     base = chart_url(rosa)
     posts = {
         "edit/": demographics(),

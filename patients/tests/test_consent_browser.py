@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from accounts import links
 from accounts.models import User
+from accounts.testing import sign_in
 from conftest import screenshot
 from patients.models import CandidacyAssessment, ConsentSignature, Episode
 from patients.tests.episode_fixtures import documents, episode
@@ -31,7 +32,7 @@ SIGNED = "document.getElementById('id_signature_png').value.startsWith('data:ima
 def signed_in(page: Any, live_server: Any, user: User) -> str:
     """Sign `user` in by their session cookie (the sign-in page has its own tests) and return the site's URL."""
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     site = str(live_server.url)
     page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}])
     return site

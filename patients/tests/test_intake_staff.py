@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import links
 from accounts.models import PatientLink, Role, User
+from accounts.testing import sign_in
 from outbox.models import Email
 from patients import intake as intakes
 from patients.models import Intake, Medication, Patient
@@ -40,7 +41,7 @@ def page_of(intake: Intake, action: str = "") -> str:
 
 def signed_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

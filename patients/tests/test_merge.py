@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.audit import access_report_rows, audit_record
 from accounts.links import link_issue
 from accounts.models import PatientLink, User
+from accounts.testing import sign_in
 from patients import merge as merging
 from patients.merge import MergeRefused, patient_merge, records_to_move
 from patients.models import (
@@ -51,7 +52,7 @@ def patient(first: str, last: str, **fields: Any) -> Patient:
 
 @pytest.fixture
 def desk(client: Client, alice: User) -> Client:
-    client.force_login(alice)
+    sign_in(client, alice)
     return client
 
 
@@ -409,7 +410,7 @@ def test_merging_a_chart_into_itself_from_the_page_goes_back_with_a_message(desk
 def test_the_merge_page_is_a_404_for_a_role_without_merge_and_for_an_unknown_chart(
     client: Client, schedule: Schedule, charlie: User, alice: User
 ) -> None:
-    client.force_login(charlie)
+    sign_in(client, charlie)
     assert client.get(merge_url(schedule.rosa, schedule.luis)).status_code == 404
     assert (
         client.post(
@@ -417,7 +418,7 @@ def test_the_merge_page_is_a_404_for_a_role_without_merge_and_for_an_unknown_cha
         ).status_code
         == 404
     )
-    client.force_login(alice)
+    sign_in(client, alice)
     unknown = Patient(first_name="No", last_name="One", date_of_birth=BORN)
     assert client.get(merge_url(schedule.rosa, unknown)).status_code == 404
     assert (

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES
 from patients.models import Patient
 from patients.queries import SEARCH_LIMIT, mrn_spellings, patient_find, patient_search, phone_digits
@@ -34,7 +35,7 @@ def found(**terms: Any) -> list[str]:
 
 @pytest.fixture
 def desk(client: Client, alice: User) -> Client:
-    client.force_login(alice)
+    sign_in(client, alice)
     return client
 
 
@@ -233,7 +234,7 @@ def test_no_chart_found_says_so(desk: Client, charts: dict[str, Patient]) -> Non
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.RESEARCHER])
 def test_roles_without_the_chart_are_refused_the_search(client: Client, db: Any, role: str) -> None:
-    client.force_login(User.objects.create_user("someone", password="someone-password-1", role=role))
+    sign_in(client, User.objects.create_user("someone", password="someone-password-1", role=role))
     assert (client.get(SEARCH).status_code, client.post(SEARCH, {"name": "Rosa"}).status_code) == (403, 403)
 
 
@@ -244,5 +245,5 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
 def test_the_technician_may_search_to_check_who_the_patient_is(
     client: Client, schedule: Schedule, charlie: User
 ) -> None:
-    client.force_login(charlie)
+    sign_in(client, charlie)
     assert len(client.post(SEARCH, {"name": "Patient1"}).context["results"].found) == 1

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from procedures import services
 from procedures.models import AdverseEvent, ProcedureRecord
 from procedures.tests.conftest import Clinic, at, signed
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def staff(role: str) -> Client:
     client = Client()
-    client.force_login(User.objects.create_user(f"a-{role}", password="a-password-for-tests", role=role, is_staff=True))
+    sign_in(client, User.objects.create_user(f"a-{role}", password="a-password-for-tests", role=role, is_staff=True))
     return client
 
 

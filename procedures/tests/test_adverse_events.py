@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES
 from procedures import queries, services
 from procedures.models import AdverseEvent, ProcedureRecord
@@ -33,7 +34,7 @@ REPORT = {
 
 def client_for(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

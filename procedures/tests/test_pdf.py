@@ -8,6 +8,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from procedures import pdf, services
 from procedures.models import ProcedureRecord
 from procedures.tests.conftest import Clinic, fill, signed, start
@@ -60,7 +61,7 @@ def test_an_amended_record_prints_its_amendments_and_reason(clinic: Clinic) -> N
 def test_downloading_the_pdf_leaves_one_row_and_names_no_patient_in_the_file_name(clinic: Clinic) -> None:
     record = signed(clinic)
     client = Client()
-    client.force_login(clinic.tech)
+    sign_in(client, clinic.tech)
     mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     response = client.get(f"/staff/procedures/{record.uuid}/record.pdf")
     assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
@@ -75,7 +76,7 @@ def test_downloading_the_pdf_leaves_one_row_and_names_no_patient_in_the_file_nam
 def test_a_record_in_progress_does_not_print(clinic: Clinic) -> None:
     record = fill(clinic, start(clinic))
     client = Client()
-    client.force_login(clinic.doctor)
+    sign_in(client, clinic.doctor)
     response = client.get(f"/staff/procedures/{record.uuid}/record.pdf")
     assert (response.status_code, response["Location"]) == (302, record.get_absolute_url())
 
@@ -83,5 +84,5 @@ def test_a_record_in_progress_does_not_print(clinic: Clinic) -> None:
 def test_the_front_desk_cannot_download_it(clinic: Clinic) -> None:
     record = signed(clinic)
     client = Client()
-    client.force_login(User.objects.create_user("desk2", password="a-password-for-tests", role=Role.FRONT_DESK))
+    sign_in(client, User.objects.create_user("desk2", password="a-password-for-tests", role=Role.FRONT_DESK))
     assert client.get(f"/staff/procedures/{record.uuid}/record.pdf").status_code == 404

@@ -21,6 +21,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import User
+from accounts.testing import sign_in
 from conftest import screenshot
 from outcomes.models import FollowUp, Timepoint
 from procedures import services
@@ -51,7 +52,7 @@ def signed_in(browser: Any, live_server: Any) -> Iterator[Any]:
 
     def open_as(user: User) -> Any:
         client = Client()
-        client.force_login(user)
+        sign_in(client, user)
         context = browser.new_context(viewport=TABLET)
         context.add_cookies(
             [

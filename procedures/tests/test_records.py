@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES
 from patients.models import ConsentSignature
 from procedures import services
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.models import User
+from accounts.testing import sign_in
 from outbox.models import Email
 from outbox.services import emails_deliver_due, emails_mark_interrupted
 from patients.models import Patient
@@ -492,7 +493,7 @@ def test_staff_edit_the_reminder_hours_in_the_admin_and_a_bad_value_is_explained
     schedule: Schedule, client: Client
 ) -> None:
     manager = User.objects.create_superuser("mia", password="mia-password-12")
-    client.force_login(manager)
+    sign_in(client, manager)
     url = f"/admin/scheduling/bookingrules/{schedule.rules.pk}/change/"
     form = {
         "practice": schedule.rules.practice_id,

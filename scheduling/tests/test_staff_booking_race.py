@@ -18,17 +18,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
-from importlib import import_module
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.testing import signed_in_session
 from patients.models import Patient
 from scheduling import availability, display
 from scheduling.models import Appointment, AppointmentType, Provider
@@ -49,17 +48,8 @@ def server(live_server: Any, practice: Any, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def signed_in_cookies(user: User, count: int) -> list[str]:
-    """`count` separate sessions of `user`, as the sign-in page would leave them."""
-    engine = import_module(settings.SESSION_ENGINE)
-    cookies = []
-    for _ in range(count):
-        session = engine.SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
-    return cookies
+    """`count` separate sessions of `user`, as the sign-in pages would leave them."""
+    return [f"{settings.SESSION_COOKIE_NAME}={signed_in_session(user)}" for _ in range(count)]
 
 
 def test_two_hundred_front_desk_bookings_of_one_slot_at_once_make_one_appointment(

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES, audit_clear
 from patients.models import Patient
 from scheduling import services
@@ -102,7 +103,7 @@ def booking_form(s: Schedule, **changes: str) -> dict[str, str]:
 
 @pytest.fixture
 def desk(client: Client, alice: User) -> Client:
-    client.force_login(alice)
+    sign_in(client, alice)
     return client
 
 
@@ -122,7 +123,7 @@ def test_it_is_a_403_for_lists_and_a_404_for_appointments_for_other_roles(
     appointment = book(schedule, local(WEDNESDAY, "10:00"))
     callback = CallbackRequest.objects.create(office=schedule.la, name="Olga Example", phone="310-555-0142")
     user = User.objects.create_user("someone", password="someone-password-1", role=role)
-    client.force_login(user)
+    sign_in(client, user)
     audit_clear()
     for path in (week_url(), NEW, CALENDAR + "arrivals/", CALENDAR + "callbacks/"):
         assert client.get(path).status_code == 403, path
@@ -149,7 +150,7 @@ def test_it_is_a_403_for_lists_and_a_404_for_appointments_for_other_roles(
 
 
 def test_charlie_the_technician_cannot_see_the_calendar(client: Client, schedule: Schedule, charlie: User) -> None:
-    client.force_login(charlie)
+    sign_in(client, charlie)
     assert client.get(week_url()).status_code == 403
 
 
@@ -158,7 +159,7 @@ def test_the_front_desk_clinicians_and_the_administrator_see_the_calendar(
     client: Client, schedule: Schedule, role: str
 ) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
-    client.force_login(User.objects.create_user("staffer", password="staffer-password-1", role=role))
+    sign_in(client, User.objects.create_user("staffer", password="staffer-password-1", role=role))
     response = client.get(week_url())
     assert response.status_code == 200
     assert "Patient1 Example" in text(response)
@@ -167,7 +168,7 @@ def test_the_front_desk_clinicians_and_the_administrator_see_the_calendar(
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.RESEARCHER])
 def test_managers_and_researchers_see_no_calendar_with_names(client: Client, schedule: Schedule, role: str) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
-    client.force_login(User.objects.create_user("staffer", password="staffer-password-1", role=role))
+    sign_in(client, User.objects.create_user("staffer", password="staffer-password-1", role=role))
     response = client.get(week_url())
     assert response.status_code == 403
     assert "Patient1 Example" not in response.content.decode()
@@ -524,7 +525,7 @@ def test_bob_the_physician_books_over_an_appointment_with_a_written_reason(
     client: Client, schedule: Schedule, bob: User
 ) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
-    client.force_login(bob)
+    sign_in(client, bob)
     refused = client.post(NEW, booking_form(schedule, time="10:15"))
     assert refused.status_code == 409
     assert refused.context["form"].errors["override_reason"] == [
@@ -624,11 +625,11 @@ def test_bob_moves_over_an_appointment_with_a_reason_and_alice_cannot(
     appointment = book(schedule, local(WEDNESDAY, "14:00"), patient=schedule.luis)
     path = f"{CALENDAR}appointments/{appointment.uuid}/move/"
     data = {"date": "2031-03-05", "time": "10:30", "provider": str(schedule.doctor.uuid), "override_reason": "Fasting"}
-    client.force_login(alice)
+    sign_in(client, alice)
     assert client.post(path, data).context["form"].errors["override_reason"] == [
         "Only a physician can book over another appointment, and only with a written reason."
     ]
-    client.force_login(bob)
+    sign_in(client, bob)
     assert client.post(path, data).status_code == 302
     appointment.refresh_from_db()
     assert (hhmm(appointment.starts_at), appointment.override_reason, appointment.updated_by) == (

@@ -18,6 +18,7 @@ from django.test import Client
 from icalendar import Calendar
 
 from accounts.models import User
+from accounts.testing import sign_in
 from patients.models import Patient
 from scheduling import emails, services, tokens
 from scheduling.models import Appointment, AppointmentType, WorkingHours
@@ -35,7 +36,7 @@ CLOSING = "Questions? Call us at (310) 555-0100.\nPlease do not reply to this em
 
 @pytest.fixture
 def desk(client: Client, alice: User) -> Client:
-    client.force_login(alice)
+    sign_in(client, alice)
     return client
 
 
@@ -245,7 +246,7 @@ def test_bob_booking_over_another_appointment_emails_the_patient(
     client: Client, schedule: Schedule, bob: User, outbox_capture: Any
 ) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
-    client.force_login(bob)
+    sign_in(client, bob)
     form = booking_form(schedule, patient=str(schedule.luis.uuid), time="10:15", override_reason="Urgent review")
     with outbox_capture(execute=True) as callbacks:
         response = client.post(NEW, form)
@@ -264,7 +265,7 @@ def test_bob_booking_over_another_appointment_emails_the_patient(
 def test_refused_changes_send_nothing(client: Client, schedule: Schedule, alice: User, outbox_capture: Any) -> None:
     taken = book(schedule, local(WEDNESDAY, "10:00"))
     other = book(schedule, local(WEDNESDAY, "14:00"), patient=schedule.luis)
-    client.force_login(alice)
+    sign_in(client, alice)
     with outbox_capture(execute=True) as callbacks:
         # A taken time, for a booking and for a move.
         assert client.post(NEW, booking_form(schedule, patient=str(schedule.luis.uuid))).status_code == 409

@@ -8,6 +8,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from accounts.testing import sign_in
 from website.models import Inquiry, Office
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_a_staff_edit_shows_on_the_next_visit(client: Client, practice: Any) -> 
 
 def test_a_signed_in_person_never_gets_the_anonymous_copy(client: Client, practice: Any, alice: Any) -> None:
     client.get("/")
-    client.force_login(alice)
+    sign_in(client, alice)
     assert "Signed in as alice" in client.get("/").content.decode()
     anonymous = Client().get("/").content.decode()
     assert "Signed in as" not in anonymous

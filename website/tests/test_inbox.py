@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
+from accounts.testing import sign_in
 from accounts.tests.audit import CHAIN_QUERIES, audit_clear
 from website.models import Inquiry
 
@@ -33,7 +34,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(client: Client) -> None:
 
 def test_it_is_a_404_for_staff_without_inbox_duties(client: Client, charlie: Any) -> None:
     inquiry = make_inquiry()
-    client.force_login(charlie)
+    sign_in(client, charlie)
     assert client.get("/staff/inquiries/").status_code == 404
     assert client.get(inquiry.get_absolute_url()).status_code == 404
 
@@ -41,7 +42,7 @@ def test_it_is_a_404_for_staff_without_inbox_duties(client: Client, charlie: Any
 def test_it_lists_new_inquiries_for_the_front_desk(client: Client, alice: Any) -> None:
     make_inquiry(1)
     make_inquiry(2, status=Inquiry.Status.ARCHIVED)
-    client.force_login(alice)
+    sign_in(client, alice)
     response = client.get("/staff/inquiries/")
     assert [i.name for i in response.context["inquiries"]] == ["Person 1"]
     archived = client.get("/staff/inquiries/?status=archived")
@@ -52,7 +53,7 @@ def test_it_lists_new_inquiries_for_the_front_desk(client: Client, alice: Any) -
 def test_it_lists_with_a_fixed_number_of_queries(client: Client, alice: Any, practice: Any, rows: int) -> None:
     for n in range(rows):
         make_inquiry(n)
-    client.force_login(alice)
+    sign_in(client, alice)
     client.get("/staff/inquiries/")  # warm the practice cache
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/staff/inquiries/")
@@ -63,7 +64,7 @@ def test_it_lists_with_a_fixed_number_of_queries(client: Client, alice: Any, pra
 
 def test_it_marks_an_inquiry_answered_and_records_who(client: Client, alice: Any) -> None:
     inquiry = make_inquiry()
-    client.force_login(alice)
+    sign_in(client, alice)
     response = client.post(f"/staff/inquiries/{inquiry.uuid}/status/", {"status": "answered"})
     assert response.status_code == 302
     assert response["Location"] == "/staff/inquiries/?status=new"
@@ -76,7 +77,7 @@ def test_it_marks_an_inquiry_answered_and_records_who(client: Client, alice: Any
 
 def test_it_refuses_an_unknown_status(client: Client, alice: Any) -> None:
     inquiry = make_inquiry()
-    client.force_login(alice)
+    sign_in(client, alice)
     response = client.post(f"/staff/inquiries/{inquiry.uuid}/status/", {"status": "deleted"}, follow=True)
     assert response.status_code == 200
     inquiry.refresh_from_db()
@@ -90,7 +91,7 @@ def test_urgent_inquiries_are_flagged_at_the_top_of_the_inbox(client: Client, al
     older_urgent = make_inquiry(1)
     Inquiry.objects.filter(pk=older_urgent.pk).update(urgent=True)
     newer = make_inquiry(2)
-    client.force_login(alice)
+    sign_in(client, alice)
     response = client.get("/staff/inquiries/")
     assert [inquiry.pk for inquiry in response.context["inquiries"]] == [older_urgent.pk, newer.pk]
     assert response.content.decode().count("Urgent: call back now") == 1
@@ -98,7 +99,7 @@ def test_urgent_inquiries_are_flagged_at_the_top_of_the_inbox(client: Client, al
 
 def test_reading_an_inquiry_leaves_one_audit_row(client: Client, alice: Any) -> None:
     inquiry = make_inquiry()
-    client.force_login(alice)
+    sign_in(client, alice)
     audit_clear()
     response = client.get(inquiry.get_absolute_url())
     assert response.status_code == 200
@@ -109,7 +110,7 @@ def test_reading_an_inquiry_leaves_one_audit_row(client: Client, alice: Any) -> 
 
 
 def test_an_unknown_inquiry_is_a_404(client: Client, alice: Any) -> None:
-    client.force_login(alice)
+    sign_in(client, alice)
     assert client.get("/staff/inquiries/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
@@ -120,7 +121,7 @@ def test_an_unknown_inquiry_is_a_404(client: Client, alice: Any) -> None:
 def test_sign_in_lands_each_role_on_a_page_it_may_open(
     client: Client, persona: str, landing: str, request: pytest.FixtureRequest
 ) -> None:
-    client.force_login(request.getfixturevalue(persona))
+    sign_in(client, request.getfixturevalue(persona))
     response = client.get("/staff/")
     assert response.status_code == 302
     assert response["Location"] == landing
@@ -128,7 +129,7 @@ def test_sign_in_lands_each_role_on_a_page_it_may_open(
 
 
 def test_a_role_without_staff_pages_yet_gets_a_plain_page_and_no_dead_links(client: Client, charlie: Any) -> None:
-    client.force_login(charlie)
+    sign_in(client, charlie)
     response = client.get("/staff/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -138,10 +139,10 @@ def test_a_role_without_staff_pages_yet_gets_a_plain_page_and_no_dead_links(clie
 
 
 def test_the_staff_bar_offers_only_what_the_role_may_open(client: Client, alice: Any, bob: Any) -> None:
-    client.force_login(bob)
+    sign_in(client, bob)
     body = client.get("/staff/calendar/").content.decode()
     assert 'href="/staff/calendar/"' in body
     assert ">Inquiries</a>" not in body
-    client.force_login(alice)
+    sign_in(client, alice)
     body = client.get("/staff/calendar/").content.decode()
     assert ">Inquiries</a>" in body

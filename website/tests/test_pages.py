@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from accounts.testing import sign_in
 from website.models import Office, Practice, TherapyPage
 
 pytestmark = pytest.mark.django_db
@@ -243,7 +244,7 @@ def test_the_language_alternates_are_absolute_with_an_x_default(
 
 def test_staff_edits_to_a_page_appear_and_keep_a_version(client: Client, practice: Any) -> None:
     manager = User.objects.create_superuser("mia", password="mia-password-1")
-    client.force_login(manager)
+    sign_in(client, manager)
     page = TherapyPage.objects.get(slug="prp", language="en")
     response = client.post(
         f"/admin/website/therapypage/{page.pk}/change/",

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from scipy.stats import beta
 
 from accounts.models import AuditEvent, Role, User
+from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
 from outcomes.tests.factories import treated
 from procedures.models import AdverseEvent
@@ -142,11 +143,11 @@ def test_the_therapy_page_shows_the_practices_own_adverse_event_rate_beside_its_
 def test_only_physicians_publish(client: Client) -> None:
     cohort(20, better=10)
     manager = User.objects.create_user("m", password="a-password-for-tests", role=Role.MANAGER, is_staff=True)
-    client.force_login(manager)
+    sign_in(client, manager)
     assert client.get(reverse("website:results_staff")).status_code == 200
     assert client.post(reverse("website:results_publish"), {"indication": "back_pain"}).status_code == 403
     assert not ResultsVersion.objects.exists()
-    client.force_login(physician())
+    sign_in(client, physician())
     response = client.post(reverse("website:results_publish"), {"indication": "back_pain"})
     assert response.status_code == 302
     assert ResultsVersion.objects.get().published_at <= timezone.now()
