@@ -45,6 +45,7 @@ run: demo static
 	@echo "Staff sign-in at http://$(HOST):$(PORT)/accounts/sign-in/ with password demo-practice-2026 and user:"
 	@echo "  frontdesk (front desk)   drlee (physician)   pkim (physician assistant)   tech (processing technician)"
 	@echo "  manager (practice manager: de-identified figures only)   research (researcher)   admin (administrator, the admin site)"
+	@echo "Second step of sign-in: the 6-digit code from 'make demo-code WHO=drlee' (in another terminal; demo accounts only)."
 	@echo "Emails the demo sends (reminders too, by the worker) are written to var/mail/. Stop with Ctrl-C."
 	@echo ""
 	@# The worker (reminders, inquiry notices) runs beside gunicorn. When either stops, or this shell
@@ -106,6 +107,11 @@ restore: $(VENV)/.run-installed
 
 restore-drill: $(VENV)/.run-installed
 	$(PY) manage.py restore_drill
+
+# make demo-code WHO=drlee: the second-step code a demo account's authenticator shows now (demo accounts only).
+demo-code: $(VENV)/.run-installed
+	@test -n "$(WHO)" || { echo "make demo-code WHO=drlee"; exit 2; }
+	@$(PY) manage.py demo_code "$(WHO)"
 
 # The locked dependencies against PyPI's advisories: fails on a vulnerability with a fix, or a package not checked.
 audit: $(VENV)/.dev-installed

@@ -1,4 +1,4 @@
-"""Two guards every request passes: staff sessions that end, and no copies of health information in caches.
+"""Three guards every request passes: staff sessions that end, the second step of sign-in, no copies in caches.
 
 `StaffSessionMiddleware`: a member of staff is signed out after `STAFF_SESSION_IDLE_MINUTES`
 without a request (15; checked to within `TOUCH_SECONDS`, never early) and
@@ -6,6 +6,9 @@ without a request (15; checked to within `TOUCH_SECONDS`, never early) and
 moments; a request past either flushes the session and sends the person to sign in, where
 a plain sentence says why. Patients' link sessions (`accounts.links`) are not staff
 sessions and keep their own 60 minutes.
+
+`SecondFactorMiddleware`: a session past the password alone reaches nothing but the
+second step of sign-in (`accounts.mfa`).
 
 `NoStoreMiddleware`: every response to a signed-in member of staff, to a visitor with
 an open patient link session, and from the admin says `Cache-Control: no-store`, so no
@@ -16,6 +19,7 @@ stay cacheable (`website.caching`).
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,7 +35,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from accounts import links, staff_sessions
+from accounts import links, mfa, staff_sessions
+from accounts.models import User
 
 SIGNED_IN_AT = "staff_signed_in_at"
 SEEN_AT = "staff_seen_at"
@@ -115,6 +120,42 @@ class StaffSessionMiddleware:
             response = redirect_to_login(request.path, sign_in)
         else:
             response = redirect(sign_in)
+        add_never_cache_headers(response)
+        return response
+
+
+# What a session past the password alone may reach: the second step, setting up an authenticator, signing out.
+HALF_SIGNED_IN_VIEWS = frozenset(
+    {"accounts:login", "accounts:logout", "accounts:two_step", "accounts:two_step_set_up", "healthz"}
+)
+
+
+class SecondFactorMiddleware:
+    """Keeps a session past the password alone (`accounts.mfa`) to `HALF_SIGNED_IN_VIEWS`. After OTPMiddleware.
+
+    Anything else is sent to the second step (or to setting up an authenticator, for
+    someone who has none), with the page asked for as `next` when it was a page to read;
+    a form sent from such a session is not acted on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
+        if not request.user.is_authenticated or mfa.is_verified(request):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in HALF_SIGNED_IN_VIEWS:
+            return None
+        user = request.user
+        assert isinstance(user, User)
+        target = reverse("accounts:two_step" if mfa.has_authenticator(user) else "accounts:two_step_set_up")
+        if request.method in ("GET", "HEAD"):
+            target += "?next=" + quote(request.path, safe="/")
+        response = redirect(target)
         add_never_cache_headers(response)
         return response
 

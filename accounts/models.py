@@ -53,6 +53,13 @@ class AuditEvent(models.Model):
         LOCKED_OUT = "locked_out", "locked out"
         # A member of staff ended one of their sessions, or all of them (`accounts.sessions`).
         SESSION_ENDED = "session_ended", "session ended"
+        # The second step of sign-in (`accounts.mfa`): a right or wrong code, an authenticator set up,
+        # new recovery codes, an authenticator removed by an administrator.
+        MFA_VERIFIED = "mfa_verified", "second step passed"
+        MFA_FAILED = "mfa_failed", "second step failed"
+        MFA_ENROLLED = "mfa_enrolled", "authenticator set up"
+        MFA_CODES = "mfa_codes", "new recovery codes"
+        MFA_RESET = "mfa_reset", "authenticator removed"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "allowed"

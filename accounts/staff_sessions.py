@@ -58,6 +58,12 @@ def staff_session_seen(request: HttpRequest, *, user: User, now: datetime) -> No
         staff_session_record(request, user=user, now=now)
 
 
+def staff_session_rekeyed(old_key: str | None, new_key: str | None) -> None:
+    """The session once `old_key` goes on as `new_key` (a new key when it passes the second step of sign-in)."""
+    if old_key and new_key:
+        StaffSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 def staff_session_forget(session_key: str | None) -> None:
     """Remove the row of a session that signed out (or ended otherwise)."""
     if session_key:

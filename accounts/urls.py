@@ -1,4 +1,4 @@
-"""The `accounts` namespace: staff sign-in, sign-out and sessions (/accounts/).
+"""The `accounts` namespace: staff sign-in (both steps), sign-out and sessions (/accounts/).
 
 Break-glass and a patient's access report live under /staff/.
 """
@@ -11,7 +11,10 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("accounts/sign-in/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("accounts/sign-in/", views.SignInView.as_view(), name="login"),
+    path("accounts/two-step/", views.two_step, name="two_step"),
+    path("accounts/two-step/set-up/", views.two_step_set_up, name="two_step_set_up"),
+    path("accounts/two-step/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("accounts/sessions/", views.sessions, name="sessions"),

@@ -2,7 +2,9 @@
 
 Sign-in is Django's `LoginView` (accounts/urls.py) behind django-axes: a sign-in refused
 for too many failures is the sign-in page saying so (`locked_out`, axes' lockout
-callable), status 429. A second step (MFA) goes after the password, in its own view.
+callable), status 429. The second step (`two_step`, `accounts.mfa`) comes after the
+password: a code from an authenticator app, set up at the first sign-in
+(`two_step_set_up`), or a recovery code (`recovery_codes`).
 
 The session list (`sessions`): the signed-in person's own sessions, ending one, all the
 others, or all of them (sign-out everywhere).
@@ -21,6 +23,7 @@ its "export" row, and both list themselves, as the log does.
 
 import csv
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from django import forms
@@ -29,18 +32,21 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import access, audit, staff_sessions
+from accounts import access, audit, mfa, staff_sessions
 from accounts import break_glass as glass
 from accounts.access import Act, Record
 from accounts.models import AuditEvent, StaffSession, User
@@ -59,6 +65,162 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None, crede
     ) % {"minutes": minutes}
     context = {"form": form, "locked_out": message, "next": request.POST.get("next", "")}
     return render(request, "accounts/login.html", context, status=429)
+
+
+# --- Sign-in: the password, then the second step (accounts.mfa) --------------------------------------
+
+
+def _next(request: HttpRequest) -> str:
+    """The page asked for (`next`), if it is a path on this site; else ""."""
+    asked = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(asked, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return asked if safe and asked.startswith("/") and not asked.startswith("//") else ""
+
+
+def _with_next(url: str, next_path: str) -> str:
+    return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
+
+
+class SignInView(LoginView):
+    """The password (Django's sign-in, behind django-axes); a right one leads to the second step."""
+
+    template_name = "accounts/login.html"
+
+    def get_success_url(self) -> str:
+        return _with_next(reverse("accounts:two_step"), self.get_redirect_url())
+
+
+def admin_sign_in(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin's sign-in page (AdminSite.login) is the staff sign-in, both steps."""
+    if request.user.is_authenticated and mfa.is_verified(request):
+        raise PermissionDenied
+    return redirect(_with_next(reverse("accounts:login"), _next(request)))
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=40,
+        error_messages={"required": gettext_lazy("Enter the code.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+
+class SetUpForm(forms.Form):
+    code = forms.RegexField(
+        label=gettext_lazy("Code from the app"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        max_length=20,
+        error_messages={
+            "required": gettext_lazy("Enter the 6 digits your authenticator app shows."),
+            "invalid": gettext_lazy("Enter the 6 digits your authenticator app shows."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds <= 90:
+        return ngettext(
+            "Too many wrong codes. Wait %(n)s second and try again.",
+            "Too many wrong codes. Wait %(n)s seconds and try again.",
+            seconds,
+        ) % {"n": seconds}
+    minutes = -(-seconds // 60)
+    return _("Too many wrong codes. Wait %(n)s minutes and try again.") % {"n": minutes}
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def two_step(request: HttpRequest) -> HttpResponse:
+    """The second step of sign-in: the code the authenticator app shows, or a recovery code."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path, reverse("accounts:login"))
+    user = _staff(request)
+    next_path = _next(request)
+    if mfa.is_verified(request):
+        return redirect(next_path or resolve_url(settings.LOGIN_REDIRECT_URL))
+    if not mfa.has_authenticator(user):
+        return redirect(_with_next(reverse("accounts:two_step_set_up"), next_path))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        verdict = mfa.verify(request, form.cleaned_data["code"])
+        if verdict.ok:
+            return redirect(next_path or resolve_url(settings.LOGIN_REDIRECT_URL))
+        if verdict.signed_out:
+            logout(request)
+            messages.error(request, _("Too many wrong codes. Sign in again with your password."))
+            return redirect("accounts:login")
+        if verdict.wait_until is not None:
+            form.add_error("code", _wait_message(verdict.wait_seconds(timezone.now())))
+        else:
+            form.add_error(
+                "code",
+                _(
+                    "That code is not right. Enter the 6-digit code your authenticator app shows now, "
+                    "or a recovery code."
+                ),
+            )
+    return render(request, "accounts/two_step.html", {"form": form, "next": next_path})
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def two_step_set_up(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app: scan the QR code (or type the key), then type a code from it.
+
+    Right after the password for someone who has none; later, from a full session, to
+    move to a new phone (the old app stops working once the new one's code is right).
+    """
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path, reverse("accounts:login"))
+    user = _staff(request)
+    next_path = _next(request)
+    replacing = mfa.has_authenticator(user)
+    if replacing and not mfa.is_verified(request):
+        return redirect(_with_next(reverse("accounts:two_step"), next_path))
+    device = mfa.start_set_up(user)
+    form = SetUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = mfa.finish_set_up(request, device, form.cleaned_data["code"])
+        if codes is not None:
+            return render(
+                request,
+                "accounts/recovery_codes.html",
+                {"codes": codes, "set_up": True, "next": next_path or resolve_url(settings.LOGIN_REDIRECT_URL)},
+            )
+        allowed, data = device.verify_is_allowed()
+        if not allowed and data and "locked_until" in data:
+            seconds = max(1, int(-(-(data["locked_until"] - timezone.now()).total_seconds() // 1)))
+            form.add_error("code", _wait_message(seconds))
+        else:
+            form.add_error("code", _("That code is not right. Check the app shows RegenClinic and try the new code."))
+    context = {
+        "form": form,
+        "next": next_path,
+        "qr": mfa.qr_svg(device),
+        "secret": mfa.secret_for_typing(device),
+        "replacing": replacing,
+    }
+    return render(request, "accounts/two_step_set_up.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """How many recovery codes are left; new ones (the old ones stop working), shown this once."""
+    user = _staff(request)
+    if request.method == "POST":
+        codes = mfa.new_recovery_codes(user, request=request)
+        return render(
+            request,
+            "accounts/recovery_codes.html",
+            {"codes": codes, "set_up": False, "next": reverse("accounts:sessions")},
+        )
+    return render(request, "accounts/recovery_codes.html", {"left": mfa.recovery_codes_left(user)})
 
 
 # --- The session list ----------------------------------------------------------------------------

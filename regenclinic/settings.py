@@ -51,6 +51,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # The second step of sign-in (accounts.mfa). Before accounts, whose admin takes their pages away.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "website",
     "scheduling",
@@ -90,11 +94,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session has passed the second step of sign-in (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Sees every response the views below give, to a signed-in person or a patient's link session.
     "accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends staff sessions 15 minutes idle or 12 hours old; needs the user and the messages above it.
     "accounts.middleware.StaffSessionMiddleware",
+    # Past the password alone, only the second step of sign-in, its set-up and sign-out (accounts.mfa).
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Turns a sign-in refused for too many failures into the sign-in page saying so (AXES_LOCKOUT_CALLABLE).
@@ -334,6 +342,9 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # No per-request access log of its own: the audit log records sign-ins and lockouts.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+
+# The second step of sign-in (accounts.mfa): how authenticator apps name the account.
+OTP_TOTP_ISSUER = "RegenClinic"
 
 # Break-glass: how long a clinician's stated reason opens one patient's records (accounts.break_glass).
 BREAK_GLASS_MINUTES = 60

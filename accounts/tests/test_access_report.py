@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.audit import AccessEntry, access_report, audit_record, audit_verify
 from accounts.links import LinkGone, link_issue, link_open
 from accounts.models import AuditEvent, PatientLink, Role, User
-from accounts.testing import sign_in
+from accounts.testing import second_step, sign_in
 from accounts.tests.audit import audit_clear
 from patients.models import Patient
 
@@ -321,6 +321,7 @@ def test_the_report_reads_prints_and_passes_axe_at_360_and_1280_px(
     page.fill("#id_username", "alice")
     page.fill("#id_password", "alice-password-1")
     page.click("main button[type=submit]")
+    second_step(page, User.objects.get(username="alice"))
     assert page.url == site + path
     assert page.locator("h1").inner_text() == "Access report"
     assert page.locator(".access-table tbody tr").count() == 7
@@ -358,6 +359,7 @@ def test_the_sign_in_page_says_why_an_idle_session_ended(page: Any, live_server:
     page.fill("#id_username", "alice")
     page.fill("#id_password", "alice-password-1")
     page.click("main button[type=submit]")
+    second_step(page, User.objects.get(username="alice"))
     key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
     session = SessionStore(session_key=key)
     session[SEEN_AT] = timezone.now().timestamp() - 16 * 60

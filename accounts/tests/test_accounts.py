@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import AuditEvent
-from accounts.testing import sign_in
+from accounts.testing import fresh_code, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,16 @@ pytestmark = pytest.mark.django_db
 def test_signing_in_leaves_an_audit_row_and_opens_the_inbox(client: Client, alice: Any, practice: Any) -> None:
     response = client.post("/accounts/sign-in/", {"username": "alice", "password": "alice-password-1"})
     assert response.status_code == 302
-    assert response["Location"] == "/staff/"
+    assert response["Location"] == "/accounts/two-step/"
     assert list(AuditEvent.objects.values_list("actor", "action")) == [(alice.pk, "sign_in")]
+    second = client.post("/accounts/two-step/", {"code": fresh_code(alice)})
+    assert second["Location"] == "/staff/"
+    assert client.get("/staff/inquiries/").status_code == 200
+    assert list(AuditEvent.objects.order_by("seq").values_list("actor", "action")) == [
+        (alice.pk, "sign_in"),
+        (alice.pk, "mfa_verified"),
+        (alice.pk, "view"),
+    ]
 
 
 def test_a_wrong_password_is_refused_and_audited_without_the_password(

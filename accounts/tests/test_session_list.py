@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, StaffSession, User
 from accounts.staff_sessions import describe_user_agent
+from accounts.testing import fresh_code
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,8 @@ def browser(username: str, password: str, *, agent: str, ip: str) -> Client:
     client = Client(HTTP_USER_AGENT=agent, REMOTE_ADDR=ip)
     response = client.post("/accounts/sign-in/", {"username": username, "password": password})
     assert response.status_code == 302
+    second = client.post("/accounts/two-step/", {"code": fresh_code(User.objects.get(username=username))})
+    assert second.status_code == 302
     return client
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.links import link_issue, link_open
 from accounts.middleware import SEEN_AT, SIGNED_IN_AT, TOUCH_SECONDS, NoStoreMiddleware
 from accounts.models import PatientLink, Role, User
-from accounts.testing import sign_in
+from accounts.testing import fresh_code, sign_in
 from patients.models import Patient
 from website.models import Inquiry
 
@@ -41,8 +41,11 @@ LONG_MESSAGE = "You were signed out 12 hours after signing in. Please sign in ag
 
 
 def sign_in_with_password(client: Client, username: str, password: str) -> None:
+    """Both steps of sign-in, as a person does them: the password, then a code from their authenticator."""
     response = client.post("/accounts/sign-in/", {"username": username, "password": password})
     assert response.status_code == 302
+    code = fresh_code(User.objects.get(username=username))
+    assert client.post("/accounts/two-step/", {"code": code}).status_code == 302
 
 
 def move_clock(client: Client, *, signed_in_ago: float | None = None, seen_ago: float | None = None) -> None:

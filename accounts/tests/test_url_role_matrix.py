@@ -192,6 +192,11 @@ ROUTES: dict[str, Route] = {
     "accounts:sessions_end_others": staff(STAFF, "POST", ok=302),
     "accounts:session_end": staff(frozenset(), "POST"),
     "accounts:sign_out_everywhere": staff(STAFF, "POST", ok=302),
+    # The second step of sign-in: done already (these personas are fully signed in), so on to the staff
+    # home; its set-up page moves the authenticator to a new phone; new recovery codes.
+    "accounts:two_step": staff(STAFF, ok=302),
+    "accounts:two_step_set_up": staff(STAFF),
+    "accounts:recovery_codes": staff(STAFF),
     # The chart: the search is a list (403); a chart, and every edit of one, a record (404).
     "patients:search": staff(may(Record.PATIENT), refused=403),
     "patients:chart": staff(may(Record.PATIENT)),
@@ -634,9 +639,12 @@ def test_the_matrix_reads_the_policy() -> None:
             name for name, route in ROUTES.items() if role in route.allowed and route.allowed != EVERYONE
         ) == [
             *oversight,
+            "accounts:recovery_codes",
             "accounts:sessions",
             "accounts:sessions_end_others",
             "accounts:sign_out_everywhere",
+            "accounts:two_step",
+            "accounts:two_step_set_up",
             "interop:deidentified_csv",
             "interop:exports",
             "interop:report",

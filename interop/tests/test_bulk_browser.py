@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from accounts.models import User
+from accounts.testing import second_step
 from conftest import screenshot
 from interop.tests.conftest import Canary
 from outbox.worker import run_ready_tasks
@@ -30,6 +32,7 @@ def test_the_administrator_starts_the_export_and_sees_the_bar_reach_the_end(page
     page.fill("#id_username", "ada")
     page.fill("#id_password", "ada-password-1")
     page.click("button[type=submit]")
+    second_step(page, User.objects.get(username="ada"))
     page.click("button:has-text('Start the FHIR bulk export')")
     assert page.locator("#bulk-status").inner_text() == "Queued"
     assert page.locator("#bulk-count").inner_text() == "Waiting for the worker"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Role, User
+from accounts.testing import second_step
 from conftest import screenshot
 from outcomes.models import SurgeryConversion
 from outcomes.tests.factories import treated
@@ -58,6 +59,7 @@ def sign_in(page: Any, site: str, username: str, path: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, User.objects.get(username=username))
     assert page.url == site + path
 
 

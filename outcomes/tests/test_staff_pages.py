@@ -231,9 +231,9 @@ def test_the_call_list_asks_a_fixed_number_of_queries(alice: User, rows: int) ->
     with CaptureQueriesContext(connection) as queries:
         response = client.get(CALLS)
     assert len(response.context["rows"]) == rows
-    # session, user, follow-ups (with patient and physician), their calls (with who called), their responses,
-    # the instrument sets, the audit row
-    assert len(queries) == 7 + CHAIN_QUERIES, "\n".join(q["sql"][:100] for q in queries)
+    # session, user, authenticator, follow-ups (with patient and physician), their calls (with who called),
+    # their responses, the instrument sets, the audit row
+    assert len(queries) == 8 + CHAIN_QUERIES, "\n".join(q["sql"][:100] for q in queries)
 
 
 # --- Logging a call ------------------------------------------------------------------------------
@@ -675,8 +675,9 @@ def test_the_timeline_asks_a_fixed_number_of_queries(bob: User, events: int) -> 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(timeline_url(follow_up.episode))
     assert len(response.context["events"]) == events
-    # session, user, episode (with patient and physician), audit row, follow-ups, scores, surgery, adverse events
-    assert len(queries) == 8 + CHAIN_QUERIES, "\n".join(q["sql"][:100] for q in queries)
+    # session, user, authenticator, episode (with patient and physician), audit row, follow-ups, scores,
+    # surgery, adverse events
+    assert len(queries) == 9 + CHAIN_QUERIES, "\n".join(q["sql"][:100] for q in queries)
 
 
 # --- Conversion to surgery ------------------------------------------------------------------------

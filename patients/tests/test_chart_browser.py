@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from accounts.models import User
+from accounts.testing import second_step
 from conftest import screenshot
 from patients.models import Allergy, Episode, Indication, MedicalHistory, Medication, Patient, Source
 from patients.tests.test_chart import adverse_event, appointment, document, make_episode, procedure, sign, with_mrn
@@ -29,6 +30,7 @@ def sign_in(page: Any, site: str, path: str, who: str) -> None:
     page.fill("#id_username", who)
     page.fill("#id_password", f"{who}-password-1")
     page.click("main button[type=submit]")
+    second_step(page, User.objects.get(username=who))
     assert page.url == site + path
 
 

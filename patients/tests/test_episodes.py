@@ -392,12 +392,12 @@ def test_the_episode_page_asks_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as queries:
         response = client.get(episode.get_absolute_url())
     assert len(response.context["overview"].consents) == consents
-    # session, user, episode (with patient and physician), audit row (head, insert; the lock on PostgreSQL),
-    # assessment, procedures, adverse events, consents (with documents), latest versions
+    # session, user, authenticator, episode (with patient and physician), audit row (head, insert; the lock
+    # on PostgreSQL), assessment, procedures, adverse events, consents (with documents), latest versions
     assert len(queries) == EPISODE_PAGE_QUERIES + audit_lock_queries(), "\n".join(q["sql"][:120] for q in queries)
 
 
-EPISODE_PAGE_QUERIES = 10
+EPISODE_PAGE_QUERIES = 11
 
 
 @pytest.mark.parametrize("who", ["maria"])

@@ -17,6 +17,7 @@ import pytest
 from django.core import mail
 
 from accounts.models import User
+from accounts.testing import second_step
 from conftest import screenshot
 from outbox.worker import run_ready_tasks
 from patients import intake as intakes
@@ -239,6 +240,7 @@ def test_the_staff_review_passes_axe_at_360_and_1280(page: Any, site: str, sched
     page.fill("#id_username", "bob")
     page.fill("#id_password", "bob-password-1")
     page.click("main button[type=submit]")
+    second_step(page, User.objects.get(username="bob"))
     assert page.url == site + path
     assert page.locator("h1").inner_text() == "Intake form of Patient1 Example"
     for width in (360, 1280):

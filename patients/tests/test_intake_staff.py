@@ -114,10 +114,10 @@ def test_the_page_asks_a_fixed_number_of_queries(intake: Intake, bob: User, rows
     with CaptureQueriesContext(connection) as queries:
         response = client.get(page_of(intake))
     assert response.content.decode().count("Medication: <strong>Medicine ") == rows
-    # The session, the user, the intake (with its patient, visit, office, provider, confirmer), the latest
-    # link, the unconfirmed medications, allergies and history: one query each, however many rows; and the
-    # audit row (what the log itself costs).
-    assert len(queries) == 7 + audit_queries()
+    # The session, the user, their authenticator, the intake (with its patient, visit, office, provider,
+    # confirmer), the latest link, the unconfirmed medications, allergies and history: one query each,
+    # however many rows; and the audit row (what the log itself costs).
+    assert len(queries) == 8 + audit_queries()
 
 
 # --- Confirming -------------------------------------------------------------------------------------

@@ -322,8 +322,9 @@ def test_the_week_asks_a_fixed_number_of_queries(desk: Client, schedule: Schedul
     with CaptureQueriesContext(connection) as queries:
         response = desk.get(week_url())
     assert response.context["cal"].count == rows
-    # session, user, offices, providers, rooms, appointments (with everything shown), hours, closures, audit row
-    assert len(queries) == 9 + CHAIN_QUERIES, [q["sql"][:80] for q in queries]
+    # session, user, authenticator, offices, providers, rooms, appointments (with everything shown),
+    # hours, closures, audit row
+    assert len(queries) == 10 + CHAIN_QUERIES, [q["sql"][:80] for q in queries]
 
 
 @pytest.mark.parametrize("rows", [1, 3])
@@ -335,7 +336,7 @@ def test_the_day_asks_a_fixed_number_of_queries(desk: Client, schedule: Schedule
     with CaptureQueriesContext(connection) as queries:
         response = desk.get(week_url(view="day"))
     assert response.context["cal"].count == rows
-    assert len(queries) == 9 + CHAIN_QUERIES
+    assert len(queries) == 10 + CHAIN_QUERIES
 
 
 def test_reading_the_calendar_leaves_one_audit_row_naming_what_was_shown(
@@ -724,8 +725,8 @@ def test_arrivals_ask_a_fixed_number_of_queries(desk: Client, schedule: Schedule
     with CaptureQueriesContext(connection) as queries:
         response = desk.get(CALENDAR + "arrivals/?date=2031-03-05")
     assert sum(len(entries) for _office, entries in response.context["sections"]) == rows
-    # session, user, offices, appointments (with everything shown), audit row
-    assert len(queries) == 5 + CHAIN_QUERIES
+    # session, user, authenticator, offices, appointments (with everything shown), audit row
+    assert len(queries) == 6 + CHAIN_QUERIES
 
 
 def make_callback(office: Office, n: int) -> CallbackRequest:
@@ -770,8 +771,8 @@ def test_the_call_back_list_asks_a_fixed_number_of_queries(desk: Client, schedul
     with CaptureQueriesContext(connection) as queries:
         response = desk.get(CALENDAR + "callbacks/")
     assert len(response.context["rows"]) == rows
-    # session, user, offices, call-backs (with office and who handled them), audit row
-    assert len(queries) == 5 + CHAIN_QUERIES
+    # session, user, authenticator, offices, call-backs (with office and who handled them), audit row
+    assert len(queries) == 6 + CHAIN_QUERIES
 
 
 # --- The demo ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from accounts.models import User
+from accounts.testing import second_step
 from conftest import screenshot
 from scheduling.models import Appointment
 from scheduling.tests.conftest import Schedule, hhmm, local
@@ -35,6 +36,7 @@ def sign_in(page: Any, site: str, path: str) -> None:
     page.fill("#id_username", "alice")
     page.fill("#id_password", "alice-password-1")
     page.click("main button[type=submit]")
+    second_step(page, User.objects.get(username="alice"))
     assert page.url == site + path
 
 

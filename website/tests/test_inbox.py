@@ -58,8 +58,8 @@ def test_it_lists_with_a_fixed_number_of_queries(client: Client, alice: Any, pra
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/staff/inquiries/")
     assert len(response.context["inquiries"]) == rows
-    # session, user, the page's audit row, inquiries (with their office)
-    assert len(queries) == 4 + CHAIN_QUERIES
+    # session, user, authenticator, the page's audit row, inquiries (with their office)
+    assert len(queries) == 5 + CHAIN_QUERIES
 
 
 def test_it_marks_an_inquiry_answered_and_records_who(client: Client, alice: Any) -> None:

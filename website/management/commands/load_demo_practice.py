@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 from lib.markdown import split_front
@@ -14,6 +15,7 @@ from website.models import Office, OfficeHours, Practice, SocialLink, TherapyPag
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
 DEMO_PASSWORD = "demo-practice-2026"  # noqa: S105  (the demo only; printed by make run)
+DEMO_AUTHENTICATOR = "Demo authenticator"
 # One sign-in for every role (password DEMO_PASSWORD); `admin` is the one superuser.
 DEMO_STAFF = [
     ("frontdesk", "Fran", "Desk", Role.FRONT_DESK, False),
@@ -147,4 +149,9 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             added.append(user)
+        # The second step of sign-in: each demo account has an authenticator already, whose code
+        # `manage.py demo_code USERNAME` prints (for demo accounts only).
+        for user in User.objects.filter(username__in=[row[0] for row in DEMO_STAFF]):
+            if user.check_password(DEMO_PASSWORD) and not TOTPDevice.objects.filter(user=user).exists():
+                TOTPDevice.objects.create(user=user, name=DEMO_AUTHENTICATOR, confirmed=True)
         return added
