@@ -4,6 +4,7 @@ The drill itself (real gunicorn, worker and PostgreSQL, killed) runs in `.ci/cra
 these tests pin the counting it relies on, on rows and mail files made here.
 """
 
+import io
 import shutil
 import uuid
 from datetime import timedelta
@@ -174,3 +175,22 @@ def test_a_form_is_read_as_a_browser_would_submit_it_unchanged() -> None:
         "consent": "on",
         "notes": "two words",
     }
+
+
+def test_the_report_prints_every_figure_and_fails_on_a_loss_or_a_site_that_never_came_back() -> None:
+    out = io.StringIO()
+    steps = [crash_drill.Step("kill -9 gunicorn", 6.3, 40), crash_drill.Step("kill -9 worker", 0.0, 0)]
+    figures = {"acknowledged": 41, "found": 40, "lost": 1, "emails_lost": 0}
+    assert crash_drill._report("sqlite", figures, steps, out) is False
+    assert out.getvalue().splitlines() == [
+        "drill crash_sqlite_acknowledged 41 requests",
+        "drill crash_sqlite_found 40 rows",
+        "drill crash_sqlite_lost 1 rows",
+        "drill crash_sqlite_emails_lost 0 emails",
+        "drill crash_sqlite_kill_9_gunicorn_back_in 6.3 s",
+        "drill crash_sqlite_kill_9_gunicorn_acknowledged_after 40 requests",
+        "drill crash_sqlite_kill_9_worker_back_in 0.0 s",
+        "drill crash_sqlite_kill_9_worker_acknowledged_after 0 requests",
+        "drill crash_sqlite FAILED: lost, nothing acknowledged after kill -9 worker",
+    ]
+    assert crash_drill._report("sqlite", {**figures, "lost": 0, "found": 41}, steps[:1], io.StringIO()) is True
