@@ -31,7 +31,8 @@ and is stopped, and a check on the database, run as a process of its own, counts
   and rows still pending once the outbox's
   sweep has run as it will when SWEEP_AFTER has passed (it delivers what a killed worker
   had claimed as a task but not begun). A row left SENDING by a killed worker is counted
-  as interrupted: the sweep records it so for staff and never sends it again;
+  as interrupted (and as unsent when no message was written): the sweep records it so
+  for staff, who can send it again from the admin, and never sends it again by itself;
 - `verify_audit`.
 
 The figures are printed as `drill crash_<database>_<name> <value> <unit>`; the command
@@ -771,7 +772,11 @@ def check(entries: list[dict[str, Any]]) -> dict[str, int]:
     figures["emails"] = Email.objects.count()
     figures["emails_sent"] = sum(sent.values())
     figures["emails_sent_late_by_sweep"] = swept["delivered late"]
-    figures["emails_interrupted"] = len(interrupted)
+    figures["emails_interrupted"] = sum(may_have_sent.values())
+    # Of those, the ones no message was written for: the sweep records them interrupted, for staff to send again.
+    figures["emails_interrupted_unsent"] = sum(
+        max(0, count - max(0, sent[key] - rows[key])) for key, count in may_have_sent.items()
+    )
     figures["emails_sent_twice"] = sum(max(0, count - rows[key] - may_have_sent[key]) for key, count in sent.items())
     still_pending = Email.objects.filter(status__in=(Email.Status.QUEUED, Email.Status.FAILED)).count()
     figures["emails_lost"] = sum(max(0, count - sent[key]) for key, count in rows.items()) + still_pending

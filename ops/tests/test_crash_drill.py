@@ -114,14 +114,17 @@ def test_an_email_whose_task_was_lost_goes_out_by_the_sweep_and_one_cut_off_mid_
 ) -> None:
     book(schedule, "10:00", schedule.rosa)
     book(schedule, "13:00", schedule.luis)
-    DBTaskResult.objects.all().delete()  # as if a killed worker had claimed both tasks
-    lost_task, cut_off = Email.objects.order_by("pk")
-    # The worker wrote the second and was killed before it recorded it sent.
-    Email.objects.filter(pk=cut_off.pk).update(status=Email.Status.SENDING, claimed_at=timezone.now())
+    book(schedule, "15:00", make_patient(3))
+    DBTaskResult.objects.all().delete()  # as if a killed worker had claimed every task
+    lost_task, cut_off, claimed = Email.objects.order_by("pk")
+    # The worker wrote the second and was killed before it recorded it sent; it claimed the third and wrote nothing.
+    Email.objects.filter(pk__in=[cut_off.pk, claimed.pk]).update(status=Email.Status.SENDING, claimed_at=timezone.now())
     _message(cut_off).send()
-    assert figures([], ["emails_sent_late_by_sweep", "emails_interrupted", "emails_sent_twice", "emails_lost"]) == {
+    names = ["emails_sent_late_by_sweep", "emails_interrupted", "emails_interrupted_unsent"]
+    assert figures([], [*names, "emails_sent_twice", "emails_lost"]) == {
         "emails_sent_late_by_sweep": 1,
-        "emails_interrupted": 1,
+        "emails_interrupted": 2,
+        "emails_interrupted_unsent": 1,
         "emails_sent_twice": 0,
         "emails_lost": 0,
     }
