@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench format migrate demo static messages browser-deps clean backup restore restore-drill audit
+.PHONY: run test lint bench format migrate demo static messages browser-deps clean backup restore restore-drill crash-drill audit
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -112,6 +112,11 @@ restore-drill: $(VENV)/.run-installed
 demo-code: $(VENV)/.run-installed
 	@test -n "$(WHO)" || { echo "make demo-code WHO=drlee"; exit 2; }
 	@$(PY) manage.py demo_code "$(WHO)"
+
+# kill -9 of gunicorn and the worker, and PostgreSQL's immediate stop, under load, on databases of its own; see README.
+# CRASH_DRILL_ARGS="--database sqlite --seconds 5" for a shorter one.
+crash-drill: static
+	$(PY) manage.py crash_drill $(CRASH_DRILL_ARGS)
 
 # The locked dependencies against PyPI's advisories: fails on a vulnerability with a fix, or a package not checked.
 audit: $(VENV)/.dev-installed

@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks.utils import get_random_id
 from django_tasks_db.management.commands.db_worker import Worker
@@ -37,12 +37,23 @@ def run_ready_tasks(*, worker_id: str | None = None, limit: int | None = None) -
     )
     ran = 0
     while limit is None or ran < limit:
-        with transaction.atomic():
-            found = DBTaskResult.objects.ready().filter(backend_name=DEFAULT_TASK_BACKEND_ALIAS).get_locked()
-            if found is None:
-                break
-            found.claim(worker_id)
-        runner.run_task(found)
+        try:
+            with transaction.atomic():
+                found = DBTaskResult.objects.ready().filter(backend_name=DEFAULT_TASK_BACKEND_ALIAS).get_locked()
+                if found is None:
+                    break
+                found.claim(worker_id)
+            runner.run_task(found)
+        except DatabaseError as error:
+            # The database went away (a restart, a failover): the worker outlives it and tries again next pass.
+            # A task cut short stays claimed; its email is the outbox sweep's (sent late, or recorded interrupted).
+            logger.error(
+                "run_worker: the ready tasks could not be run (%s at %s); the next pass tries again.",
+                type(error).__name__,
+                _where(error),
+            )
+            _drop_stale_connections()
+            break
         ran += 1
     return ran
 

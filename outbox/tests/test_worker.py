@@ -21,8 +21,9 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from outbox import jobs
 from scheduling.models import Appointment, Reminder
@@ -113,6 +114,29 @@ def test_a_job_that_raises_is_logged_by_name_only_and_the_others_still_run(
     assert line.startswith("run_worker: job broken raised RuntimeError at outbox/tests/test_worker.py:")
     assert line.endswith("; the next pass runs it again.")
     assert "p1@example.com" not in caplog.text and "rotator" not in caplog.text
+    assert len(mail.outbox) == 1
+
+
+def test_a_database_gone_away_ends_a_pass_early_and_not_the_worker(
+    schedule: Schedule, monkeypatch: Any, caplog: Any
+) -> None:
+    # As when PostgreSQL restarts under a running worker: the next query cannot connect.
+    def gone(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection failed: connection to server at 127.0.0.1 failed: Connection refused")
+
+    due_now(schedule)
+    monkeypatch.setattr(DBTaskResult.objects, "ready", gone)
+    caplog.set_level(logging.INFO)
+    assert run_once() == (
+        "run_worker: outbox_sweep 0 interrupted, 0 delivered late; send_reminders 1 queued, 0 skipped; "
+        f"{NO_OUTCOMES}tasks 0 run\n"
+    )
+    line = next(record.getMessage() for record in caplog.records if record.levelno == logging.ERROR)
+    assert line.startswith("run_worker: the ready tasks could not be run (OperationalError at ")
+    assert line.endswith("); the next pass tries again.")
+    assert len(mail.outbox) == 0
+    monkeypatch.undo()
+    assert run_once().endswith("tasks 1 run\n")
     assert len(mail.outbox) == 1
 
 

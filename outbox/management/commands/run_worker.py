@@ -11,7 +11,8 @@ twice.
 It stops cleanly on SIGINT or SIGTERM: the pass under way finishes, then it exits.
 A job that raises is logged by its name, the error's kind and where it was raised
 (never the error's text, which may carry a patient's details) and does not stop the
-other jobs or the loop; the next pass tries it again.
+other jobs or the loop; the next pass tries it again. Nor does a database that goes away
+(PostgreSQL restarting): the tasks wait for the next pass (the crash drill, ops/crash_drill.py).
 """
 
 import logging
