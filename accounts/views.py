@@ -163,7 +163,8 @@ def two_step(request: HttpRequest) -> HttpResponse:
                     "or a recovery code."
                 ),
             )
-    return render(request, "accounts/two_step.html", {"form": form, "next": next_path})
+    # No staff bar: its links are not open to this session yet.
+    return render(request, "accounts/two_step.html", {"form": form, "next": next_path, "half_signed_in": True})
 
 
 @never_cache
@@ -203,6 +204,7 @@ def two_step_set_up(request: HttpRequest) -> HttpResponse:
         "qr": mfa.qr_svg(device),
         "secret": mfa.secret_for_typing(device),
         "replacing": replacing,
+        "half_signed_in": not replacing,
     }
     return render(request, "accounts/two_step_set_up.html", context)
 

@@ -58,6 +58,8 @@ def test_the_password_alone_leads_to_the_second_step_and_to_no_staff_page(client
     page = client.get(TWO_STEP + "?next=/staff/patients/")
     assert page.status_code == 200
     assert "Enter the 6-digit code" in page.content.decode()
+    # No staff bar: none of its links is open yet.
+    assert "Signed in as" not in page.content.decode()
     assert page["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
