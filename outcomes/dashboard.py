@@ -247,7 +247,8 @@ def _change_sums_sql(definition: ScoreDefinition, column: str, params: list[Any]
     after, base = f"s.{column}", "s.baseline"
     gain = f"({after} - {base})" if definition.higher_is_better else f"({base} - {after})"
     mcid, threshold = definition.mcid, definition.pass_threshold
-    mcid_sql = pass_sql = "NULL"  # noqa: S105 (SQL, not a password)
+    # Typed, so that every part of the UNION has the same column types (PostgreSQL).
+    mcid_sql = pass_sql = "CAST(NULL AS BIGINT)"  # noqa: S105 (SQL, not a password)
     if mcid is not None:
         params.append(float(mcid.value))
         reached = f"{base} <> 0 AND {gain} * 100 >= %s * ABS({base})" if mcid.unit == "percent" else f"{gain} >= %s"

@@ -158,8 +158,13 @@ def _delete_scores(cursor: Any, response_ids: list[int]) -> bool:
 
 def _store_new_scores(cursor: Any, values: list[tuple[Any, ...]]) -> None:
     """Insert the score rows of responses that had none, and their cells of the episodes' summaries."""
+    if not values:
+        return
     _insert_scores(cursor, values)
-    summary.add(cursor, values)
+    # Only these responses have scores between their lowest and highest id (a chunk that had
+    # none, or a block of ids reserved for new responses).
+    ids = [row[0] for row in values]
+    summary.add(cursor, min(ids), max(ids))
 
 
 def _insert_scores(cursor: Any, values: list[tuple[Any, ...]]) -> None:

@@ -7,16 +7,16 @@ the score at each time point, NULL where there is no score or it is not scorable
 
 Every writer of scores keeps the rows in the transaction that writes the scores:
 - `outcomes.scoring` and `outcomes.registry`'s bulk path call `add` after inserting the
-  scores of responses that had none (an upsert of the new cells, computed from the rows in
-  hand), and `refresh` after replacing scores (the episodes' rows recomputed from their
-  scores in one statement);
+  scores of responses that had none (an upsert of the new cells, pivoted by the database),
+  and `refresh` after replacing scores (the episodes' rows recomputed from their scores);
+  each is one statement, so scoring keeps its speed (`bench score_throughput`);
 - any other write of a `Score` through the ORM (the admin, a shell, a test's fixture) is
   caught by the `post_save` and `post_delete` receivers `connect` registers, which refresh
   that episode.
 Migration 0004 filled the rows for the scores stored before it, with `refresh`'s statement.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
@@ -25,37 +25,23 @@ from django.db.models.signals import post_delete, post_save
 from outcomes.models import SUMMARY_COLUMNS, Score, ScoreSummary
 
 COLUMNS = list(SUMMARY_COLUMNS.values())
-_POSITION = {timepoint: n for n, timepoint in enumerate(SUMMARY_COLUMNS)}
 
 
 def _table() -> str:
     return connection.ops.quote_name(ScoreSummary._meta.db_table)
 
 
-def add(cursor: Any, scores: Sequence[tuple[Any, ...]]) -> None:
-    """Record the cells of newly stored scores: rows as `outcomes.scoring._COLUMNS` orders them.
+def add(cursor: Any, first: int, last: int) -> None:
+    """Record the cells of the scores just stored for responses `first` to `last` (ids), which had none.
 
-    Only for scores of responses that had none: each cell they fill was empty, so an
-    existing row keeps its other time points (an episode's responses may come in several
-    chunks) and takes the new ones.
+    Each cell they fill was empty, so an existing row keeps its other time points (an
+    episode's responses may come in several chunks) and takes the new ones. One statement:
+    the database pivots the new score rows (found by the score index) and upserts them.
     """
-    cells: dict[tuple[Any, str, str], list[Any]] = {}
-    for _response, episode_id, timepoint, instrument, code, value, *_rest in scores:
-        row = cells.get((episode_id, instrument, code))
-        if row is None:
-            row = cells[episode_id, instrument, code] = [None] * len(COLUMNS)
-        row[_POSITION[timepoint]] = value
-    if not cells:
-        return
     table = _table()
-    names = ", ".join(COLUMNS)
-    marks = ", ".join(["%s"] * (3 + len(COLUMNS)))
+    sql, params = refresh_sql("response_id BETWEEN %s AND %s")
     keep = ", ".join(f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in COLUMNS)
-    cursor.executemany(
-        f"INSERT INTO {table} (episode_id, instrument, code, {names}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT (episode_id, instrument, code) DO UPDATE SET {keep}",
-        [(*key, *values) for key, values in cells.items()],
-    )
+    cursor.execute(f"{sql} ON CONFLICT (episode_id, instrument, code) DO UPDATE SET {keep}", [*params, first, last])
 
 
 def refresh(cursor: Any, episode_ids: Iterable[Any]) -> None:
