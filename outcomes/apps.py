@@ -6,4 +6,9 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes"
 
     def ready(self) -> None:
-        from outcomes import jobs  # noqa: F401  (registers the invitations job with the worker)
+        from outcomes import (
+            jobs,  # noqa: F401  (registers the invitations job with the worker)
+            summary,
+        )
+
+        summary.connect()

@@ -10,8 +10,8 @@ a fixed number of queries whatever the number of responses:
   and N, from the SQL sums of the paired changes (follow-up minus baseline of the same
   episode and score); with the share reaching the score's MCID and PASS (Wilson intervals);
 - **OMERACT-OARSI responders** for osteoarthritis (pain, function, global, as
-  `outcomes.queries` defines them): the database pivots each episode's three domains per
-  follow-up into one row, `responders.omeract_oarsi_responder` decides;
+  `outcomes.queries` defines them): the database gives each episode's rows of those scores,
+  `responders.omeract_oarsi_responder` decides (once per distinct set of inputs);
 - **surgery-free survival**: Kaplan-Meier from the procedure to a conversion to surgery,
   censored at the last answered follow-up (the last day the practice knows the site had
   no surgery), from one row per episode;
@@ -20,8 +20,11 @@ a fixed number of queries whatever the number of responses:
 - **dose and product**: change in pain (NRS) at 6 months (else the first score
   asked) by cell-dose tertile and by PAW class: descriptive, never an effect.
 
-Aggregates run in SQL on SQLite and PostgreSQL alike; only aggregated rows, or one row per
-episode where a statistic needs it (survival, OMERACT-OARSI), reach Python. The intervals
+The score figures read `ScoreSummary` (`outcomes.summary`): one row per episode and score
+holding its value at baseline and at every follow-up, so a change is a difference within a
+row, never a join of score rows. Aggregates run in SQL on SQLite and PostgreSQL alike; only
+aggregated rows, or the rows of one episode where a statistic needs it (survival,
+OMERACT-OARSI), reach Python. The intervals
 come from `outcomes.stats` (scipy, statsmodels, lifelines).
 """
 
@@ -39,7 +42,7 @@ from django.utils import timezone
 
 from outcomes import instruments, responders, stats
 from outcomes.instruments.base import ScoreDefinition
-from outcomes.models import FollowUp, InstrumentSet, Score, Timepoint
+from outcomes.models import SUMMARY_COLUMNS, FollowUp, InstrumentSet, ScoreSummary, Timepoint
 from outcomes.queries import FUNCTION_SCORES
 from outcomes.services import DEFAULT_SETS
 from patients.models import BodySite, Indication
@@ -134,6 +137,10 @@ class Figures:
     by_paw: list[GroupRow]
 
 
+# OMERACT-OARSI's inputs at one follow-up: pain, function and global, each at baseline and at the follow-up.
+Domains = tuple[float | None, float | None, float | None, float | None, float | None, float | None]
+
+
 def instrument_codes(indication: str, site: str = "") -> list[str]:
     """The instruments the indication asks (on `site`, or on any site), as staff set them, else the defaults."""
     rows = list(InstrumentSet.objects.filter(indication=indication).values_list("site", "instrument", "order"))
@@ -177,14 +184,25 @@ def procedures(indication: str, filters: Filters, *, dose_cuts: tuple[int, int] 
 def dose_tertiles(indication: str, filters: Filters) -> tuple[int, int] | None:
     """The cell doses cutting the selection's procedures into thirds (None with fewer than 3 doses).
 
-    Two ordered lookups with an offset, so no database needs a percentile function.
+    The sorted doses at positions n/3 and 2n/3 (from 0), found by one sort in the database
+    (row numbers), so no database needs a percentile function.
     """
     doses = procedures(indication, dataclasses.replace(filters, dose_band="")).exclude(cell_dose=None)
-    ordered = doses.order_by("cell_dose").values_list("cell_dose", flat=True)
-    total = doses.count()
-    if total < 3:
+    doses_sql, params = doses.values("cell_dose").query.sql_with_params()
+    sql = f"""
+        SELECT dose, n FROM (
+            SELECT cell_dose AS dose, ROW_NUMBER() OVER (ORDER BY cell_dose) - 1 AS k, COUNT(*) OVER () AS n
+            FROM ({doses_sql}) doses
+        ) ranked
+        WHERE k = n / 3 OR k = (2 * n) / 3
+        ORDER BY k
+    """  # noqa: S608 (the ORM's query and fixed expressions; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows or rows[0][1] < 3:
         return None
-    return (ordered[total // 3], ordered[(2 * total) // 3])
+    return (rows[0][0], rows[1][0])
 
 
 def _episodes_sql(selected: QuerySet) -> tuple[str, tuple]:
@@ -220,74 +238,61 @@ def completeness(selected: QuerySet, today: date) -> list[Completeness]:
     return found
 
 
-def _gain_sql(definition: ScoreDefinition) -> str:
-    return "(s.value - b.value)" if definition.higher_is_better else "(b.value - s.value)"
+def _change_sums_sql(definition: ScoreDefinition, column: str, params: list[Any]) -> str:
+    """The sums `changes` reads for one score at one time point (its summary column), with its parameters.
 
-
-def _mcid_case(definition: ScoreDefinition, params: list) -> str:
-    """SQL true (1) where the paired change reaches the MCID; the rule of `responders.meaningful_improvement`."""
-    mcid = definition.mcid
-    assert mcid is not None
-    gain = _gain_sql(definition)
-    if mcid.unit == "percent":
+    Each follow-up value is paired with the baseline of the same row; the rules of
+    `responders.meaningful_improvement` and `responders.reaches_pass`, in SQL.
+    """
+    after, base = f"s.{column}", "s.baseline"
+    gain = f"({after} - {base})" if definition.higher_is_better else f"({base} - {after})"
+    mcid, threshold = definition.mcid, definition.pass_threshold
+    # Typed, so that every part of the UNION has the same column types (PostgreSQL).
+    mcid_sql = pass_sql = "CAST(NULL AS BIGINT)"  # noqa: S105 (SQL, not a password)
+    if mcid is not None:
         params.append(float(mcid.value))
-        return f"(b.value <> 0 AND {gain} * 100 >= %s * ABS(b.value))"
-    params.append(float(mcid.value))
-    return f"({gain} >= %s)"
-
-
-def _pass_case(definition: ScoreDefinition, params: list) -> str:
-    threshold = definition.pass_threshold
-    assert threshold is not None
-    params.append(float(threshold.value))
-    return "(s.value >= %s)" if definition.higher_is_better else "(s.value <= %s)"
+        reached = f"{base} <> 0 AND {gain} * 100 >= %s * ABS({base})" if mcid.unit == "percent" else f"{gain} >= %s"
+        mcid_sql = f"SUM(CASE WHEN {reached} THEN 1 ELSE 0 END)"
+    if threshold is not None:
+        params.append(float(threshold.value))
+        pass_sql = f"SUM(CASE WHEN {after} {'>=' if definition.higher_is_better else '<='} %s THEN 1 ELSE 0 END)"
+    return (
+        f"COUNT({after}), COUNT({after} - {base}), SUM({after} - {base}), "
+        f"SUM(({after} - {base}) * ({after} - {base})), {mcid_sql}, {pass_sql}"
+    )
 
 
 def changes(selected: QuerySet, codes: Iterable[str]) -> list[ScoreChange]:
     """Change from baseline of each score at each follow-up, with MCID and PASS shares (one query).
 
     Each follow-up score is paired with the same episode's baseline score of the same code
-    (a left join: a score without a baseline still counts for PASS, not for change).
+    (a score without a baseline still counts for PASS, not for change): both are in the
+    episode's `ScoreSummary` row, so the database sums one row per episode and score.
     """
     definitions = [(code, d) for code in codes for d in instruments.get(code).scores]
     if not definitions:
         return []
-    # Each CASE's parameters in the order the SQL reads them.
-    mcid_cases, mcid_params, pass_cases, pass_params = [], [], [], []
-    for code, definition in definitions:
-        if definition.mcid is not None:
-            mcid_params += [code, definition.code]
-            mcid_cases.append(f"WHEN s.instrument = %s AND s.code = %s THEN {_mcid_case(definition, mcid_params)}")
-        if definition.pass_threshold is not None:
-            pass_params += [code, definition.code]
-            pass_cases.append(f"WHEN s.instrument = %s AND s.code = %s THEN {_pass_case(definition, pass_params)}")
-    mcid_sql = f"CASE {' '.join(mcid_cases)} END" if mcid_cases else "NULL"
-    pass_sql = f"CASE {' '.join(pass_cases)} END" if pass_cases else "NULL"
+    # One part per score, its rules as constants: a CASE over every score asked, evaluated on
+    # each row, cost more than the sums. The selection is made once (a materialized CTE);
+    # `+episode_id` keeps SQLite reading each score's rows in its index, checking the selection.
+    table = connection.ops.quote_name(ScoreSummary._meta.db_table)
     episodes_sql, episodes_params = _episodes_sql(selected)
-    table = connection.ops.quote_name(Score._meta.db_table)
-    instrument_marks = ", ".join("%s" for _ in codes)
-    sql = f"""
-        SELECT s.instrument, s.code, s.timepoint,
-               COUNT(*),
-               COUNT(b.value),
-               SUM(s.value - b.value),
-               SUM((s.value - b.value) * (s.value - b.value)),
-               SUM(CASE WHEN b.value IS NOT NULL AND {mcid_sql} THEN 1 ELSE 0 END),
-               SUM(CASE WHEN {pass_sql} THEN 1 ELSE 0 END)
-        FROM {table} s
-        LEFT JOIN {table} b
-          ON b.episode_id = s.episode_id AND b.code = s.code AND b.instrument = s.instrument
-         AND b.timepoint = %s AND b.value IS NOT NULL
-        WHERE s.timepoint <> %s AND s.value IS NOT NULL
-          AND s.instrument IN ({instrument_marks})
-          AND s.episode_id IN ({episodes_sql})
-        GROUP BY s.instrument, s.code, s.timepoint
-    """  # noqa: S608 (table names and placeholders only; values are parameters)
-    all_params = [*mcid_params, *pass_params, Timepoint.BASELINE, Timepoint.BASELINE, *codes, *episodes_params]
+    params: list[Any] = list(episodes_params)  # in the order the statement reads them
+    parts = []
+    for code, definition in definitions:
+        sums = ", ".join(_change_sums_sql(definition, SUMMARY_COLUMNS[t], params) for t in AFTER)
+        parts.append(
+            f"SELECT s.instrument, s.code, {sums} FROM {table} s "  # noqa: S608 (placeholders; values are parameters)
+            "WHERE s.instrument = %s AND s.code = %s AND +s.episode_id IN (SELECT episode_id FROM selection) "
+            "GROUP BY s.instrument, s.code"
+        )
+        params += [code, definition.code]
+    sql = f"WITH selection AS MATERIALIZED ({episodes_sql}) {' UNION ALL '.join(parts)}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    found = {(r[0], r[1], r[2]): r[3:] for r in rows}
+    # Six sums per time point, after (instrument, code).
+    found = {(r[0], r[1], t): r[2 + 6 * n : 8 + 6 * n] for r in rows for n, t in enumerate(AFTER)}
     result = []
     for code, definition in definitions:
         line = ScoreChange(instrument=code, definition=definition)
@@ -327,62 +332,115 @@ def _domains(codes: list[str]) -> list[tuple[str, str, str]]:
 def omeract(selected: QuerySet, codes: list[str]) -> list[tuple[str, str, stats.Interval]]:
     """OMERACT-OARSI responders at each follow-up, with Wilson intervals (one query).
 
-    The database gives one row per episode and time point with each domain's value; an
-    episode whose status stays unknown (domains missing) is left out of N.
+    The database gives each episode's `ScoreSummary` rows of the domains' scores (its
+    value at every time point); an episode whose status stays unknown (domains missing)
+    is left out of N.
     """
     domains = _domains(codes)
     if not domains:
         return []
-    pivots, params = [], []
-    for index, (_name, instrument, code) in enumerate(domains):
-        pivots.append(f"MAX(CASE WHEN instrument = %s AND code = %s THEN value END) AS d{index}")
-        params += [instrument, code]
+    timepoints = [Timepoint.BASELINE, *AFTER]
+    columns = ", ".join(SUMMARY_COLUMNS[t] for t in timepoints)
     episodes_sql, episodes_params = _episodes_sql(selected)
-    table = connection.ops.quote_name(Score._meta.db_table)
-    instrument_marks = ", ".join("%s" for _ in domains)
+    table = connection.ops.quote_name(ScoreSummary._meta.db_table)
+    scores = " OR ".join("(instrument = %s AND code = %s)" for _ in domains)
     sql = f"""
-        SELECT episode_id, timepoint, {", ".join(pivots)}
+        WITH selection AS MATERIALIZED ({episodes_sql})
+        SELECT episode_id, instrument, code, {columns}
         FROM {table}
-        WHERE instrument IN ({instrument_marks}) AND episode_id IN ({episodes_sql})
-        GROUP BY episode_id, timepoint
+        WHERE ({scores}) AND +episode_id IN (SELECT episode_id FROM selection)
     """  # noqa: S608 (table names and placeholders only; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *(instrument for _n, instrument, _c in domains), *episodes_params])
+        cursor.execute(sql, [*episodes_params, *(x for _n, i, c in domains for x in (i, c))])
         rows = cursor.fetchall()
+    # By episode, its domains' rows in the domains' order: function's candidates in preference.
+    order = {(i, c): n for n, (_name, i, c) in enumerate(domains)}
     definitions = [_definition(instrument, code) for _name, instrument, code in domains]
-    by_episode: dict[Any, dict[str, dict[str, float | None]]] = {}
-    for episode_id, timepoint, *values in rows:
-        scaled: dict[str, float | None] = {}
-        for (name, _i, _c), definition, value in zip(domains, definitions, values, strict=True):
-            if scaled.get(name) is None:
-                scaled[name] = responders.to_omeract_scale(definition, value)
-        by_episode.setdefault(episode_id, {})[timepoint] = scaled
-    return responder_shares(by_episode)
+    found: dict[Any, list[tuple[int, tuple[Any, ...]]]] = {}
+    for row in rows:
+        entry = (order[row[1], row[2]], row)
+        if row[0] in found:
+            found[row[0]].append(entry)
+        else:
+            found[row[0]] = [entry]
+    # Each domain's value on the OMERACT-OARSI scale, by (domain entry, value): scores repeat.
+    scale: dict[tuple[int, float], float | None] = {}
+    kinds = {"pain": 0, "function": 1, "global": 2}
+    kind_of = [kinds[name] for name, _i, _c in domains]
+    after = range(1, len(timepoints))
+    columns_at = range(len(timepoints))
+
+    def inputs() -> Iterable[tuple[int, Domains]]:
+        for entries in found.values():
+            entries.sort(key=lambda entry: entry[0])
+            # Pain, function, global at each time point: the first candidate with a value is the domain's.
+            known: list[list[float | None]] = [[None] * len(timepoints) for _ in kinds]
+            for n, row in entries:
+                domain = known[kind_of[n]]
+                for t in columns_at:
+                    value = row[t + 3]  # after episode, instrument and code
+                    if value is not None and domain[t] is None:
+                        on_scale = scale.get((n, value))
+                        if on_scale is None:
+                            on_scale = scale[n, value] = responders.to_omeract_scale(definitions[n], value)
+                        domain[t] = on_scale
+            pain, function, overall = known
+            for t in after:
+                # A time point without any domain is left out, as one without any score: its status is unknown.
+                if pain[t] is not None or function[t] is not None or overall[t] is not None:
+                    yield t - 1, (pain[0], pain[t], function[0], function[t], overall[0], overall[t])
+
+    return _responder_tally(inputs())
 
 
 def responder_shares(
     by_episode: dict[Any, dict[str, dict[str, float | None]]],
 ) -> list[tuple[str, str, stats.Interval]]:
     """OMERACT-OARSI responders at each follow-up from each episode's domains (0-100, worse higher) by time point."""
-    counts = {timepoint: [0, 0] for timepoint in AFTER}
-    for by_time in by_episode.values():
-        base = by_time.get(Timepoint.BASELINE, {})
-        for timepoint in AFTER:
-            later = by_time.get(timepoint)
-            if later is None:
-                continue
-            status = responders.omeract_oarsi_responder(
-                pain_baseline=base.get("pain"),
-                pain_follow_up=later.get("pain"),
-                function_baseline=base.get("function"),
-                function_follow_up=later.get("function"),
-                global_baseline=base.get("global"),
-                global_follow_up=later.get("global"),
+
+    def inputs() -> Iterable[tuple[int, Domains]]:
+        for by_time in by_episode.values():
+            base = by_time.get(Timepoint.BASELINE, {})
+            for t, timepoint in enumerate(AFTER):
+                later = by_time.get(timepoint)
+                if later is not None:
+                    yield (
+                        t,
+                        (
+                            base.get("pain"),
+                            later.get("pain"),
+                            base.get("function"),
+                            later.get("function"),
+                            base.get("global"),
+                            later.get("global"),
+                        ),
+                    )
+
+    return _responder_tally(inputs())
+
+
+def _responder_tally(inputs: Iterable[tuple[int, Domains]]) -> list[tuple[str, str, stats.Interval]]:
+    """Responders over known statuses at each follow-up (by its index in AFTER), from each one's domains
+    (pain, function and global: baseline and follow-up each)."""
+    counts = [[0, 0] for _ in AFTER]
+    # The rule is pure and its inputs repeat (scores take few values): each distinct one is decided once.
+    decided: dict[Domains, bool | None] = {}
+    for t, key in inputs:
+        if key in decided:
+            status = decided[key]
+        else:
+            status = decided[key] = responders.omeract_oarsi_responder(
+                pain_baseline=key[0],
+                pain_follow_up=key[1],
+                function_baseline=key[2],
+                function_follow_up=key[3],
+                global_baseline=key[4],
+                global_follow_up=key[5],
             )
-            if status is not None:
-                counts[timepoint][1] += 1
-                counts[timepoint][0] += int(status)
-    return [(t, str(LABELS[t]), stats.wilson(*counts[t])) for t in AFTER]
+        if status is not None:
+            counts[t][1] += 1
+            counts[t][0] += int(status)
+    return [(timepoint, str(LABELS[timepoint]), stats.wilson(*counts[t])) for t, timepoint in enumerate(AFTER)]
 
 
 def _definition(instrument: str, code: str) -> ScoreDefinition:
@@ -475,30 +533,22 @@ def by_product(
     if chosen is None:
         return "", [], []
     instrument, code = chosen
-    table = connection.ops.quote_name(Score._meta.db_table)
-    # The selection as a derived table that drives the joins (each a lookup in the score index);
-    # `p.id IN (selection)` made SQLite walk the whole list for every score row.
+    table = connection.ops.quote_name(ScoreSummary._meta.db_table)
+    # The selection as a derived table that drives the join (each a lookup in the summary's index);
+    # a procedure is a row of its own, as each signed procedure of an episode is.
     selection_sql, selection_params = selected.values("episode_id", "cell_dose", "paw_code").query.sql_with_params()
+    after = f"s.{SUMMARY_COLUMNS[PRODUCT_TIMEPOINT]}"
 
     def grouped(group_sql: str, group_params: list) -> list[tuple]:
         sql = f"""
-            SELECT {group_sql} AS grp, COUNT(*), SUM(s.value - b.value), SUM((s.value - b.value) * (s.value - b.value))
+            SELECT {group_sql} AS grp, COUNT(*), SUM({after} - s.baseline),
+                   SUM(({after} - s.baseline) * ({after} - s.baseline))
             FROM ({selection_sql}) p
-            JOIN {table} s ON s.episode_id = p.episode_id AND s.instrument = %s AND s.code = %s AND s.timepoint = %s
-            JOIN {table} b ON b.episode_id = p.episode_id AND b.instrument = %s AND b.code = %s AND b.timepoint = %s
-            WHERE s.value IS NOT NULL AND b.value IS NOT NULL
+            JOIN {table} s ON s.instrument = %s AND s.code = %s AND s.episode_id = p.episode_id
+            WHERE {after} IS NOT NULL AND s.baseline IS NOT NULL
             GROUP BY grp
         """  # noqa: S608 (table names and fixed expressions; values are parameters)
-        params = [
-            *group_params,
-            *selection_params,
-            instrument,
-            code,
-            PRODUCT_TIMEPOINT,
-            instrument,
-            code,
-            Timepoint.BASELINE,
-        ]
+        params = [*group_params, *selection_params, instrument, code]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()

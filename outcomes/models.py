@@ -206,6 +206,64 @@ class Score(models.Model):
         return f"{self.code} = {self.value}" if self.value is not None else f"{self.code}: not scorable"
 
 
+class ScoreSummary(models.Model):
+    """One score of one episode at baseline and at each follow-up: the row the dashboard aggregates.
+
+    Derived from the `Score` rows, never typed: a value is NULL where the time point has no
+    score or it is not scorable. Every writer of scores keeps these rows in its own
+    transaction (`outcomes.summary`), so that the change from baseline of 20,000 episodes is
+    a sum over 20,000 rows, not a join of each follow-up's score to its baseline's.
+    """
+
+    # Indexed by the constraint below, which leads with it.
+    episode = models.ForeignKey("patients.Episode", on_delete=models.CASCADE, related_name="+", db_index=False)
+    instrument = models.CharField(max_length=20)
+    code = models.CharField(max_length=30)
+    baseline = models.FloatField(null=True, blank=True)
+    week_6 = models.FloatField(null=True, blank=True)
+    month_3 = models.FloatField(null=True, blank=True)
+    month_6 = models.FloatField(null=True, blank=True)
+    month_12 = models.FloatField(null=True, blank=True)
+    month_24 = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["episode", "instrument", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "instrument", "code"], name="score_summary_once_per_score")
+        ]
+        indexes = [
+            # The dashboard reads one score's rows, every column, from this index alone.
+            models.Index(
+                fields=[
+                    "instrument",
+                    "code",
+                    "episode",
+                    "baseline",
+                    "week_6",
+                    "month_3",
+                    "month_6",
+                    "month_12",
+                    "month_24",
+                ],
+                name="score_summary_by_score",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}.{self.code} of episode {self.episode_id}"
+
+
+# The `ScoreSummary` column of each time point.
+SUMMARY_COLUMNS: dict[str, str] = {
+    Timepoint.BASELINE: "baseline",
+    Timepoint.WEEK_6: "week_6",
+    Timepoint.MONTH_3: "month_3",
+    Timepoint.MONTH_6: "month_6",
+    Timepoint.MONTH_12: "month_12",
+    Timepoint.MONTH_24: "month_24",
+}
+
+
 class SurgeryConversion(models.Model):
     """The treated site went on to surgery: the event the practice exists to avoid (survival analysis)."""
 

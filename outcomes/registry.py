@@ -26,7 +26,8 @@ What one episode gets (one indication on one site and side; see the tables below
   got worse; most online within days of the invitation or a reminder, one in eight by
   phone from the call list. Answers come from `outcomes.demo.answers_at` at the episode's
   level of wellness for that time point (PGIC at its change since baseline); scores are
-  computed by `outcomes.scoring`'s own bulk path, as `manage.py rescore` computes them;
+  computed by `outcomes.scoring`'s own bulk path, as `manage.py rescore` computes them
+  (with their episodes' `ScoreSummary` rows);
 - a conversion to surgery for knee and hip osteoarthritis: by 24 months 4% of those who
   improve, 15% of those who do not and 35% of those who get worse (about 10% in all), a few
   more up to 36 months. From the day of the operation the patient answers nothing more;
@@ -749,7 +750,7 @@ class _Builder:
         with connection.cursor() as cursor:
             for model, table in self.tables.items():
                 table.insert(cursor, rows[model])
-            scoring._insert_scores(cursor, scores)
+            scoring._store_new_scores(cursor, scores)
         self.count("patients", len(rows[Patient]))
         self.count("episodes", len(rows[Episode]))
         self.count("appointments", len(rows[Appointment]))

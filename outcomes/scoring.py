@@ -5,7 +5,8 @@ same for every stored response (or one instrument's) in bulk: it reads answers i
 chunks as plain tuples, scores each distinct answer text once per chunk in Python and
 writes the score rows with one executemany (PostgreSQL: one COPY) per chunk, so that
 100,000 responses take seconds, not minutes (`bench score_throughput`). A score that
-cannot be computed is stored with value NULL and its reason, never as 0.
+cannot be computed is stored with value NULL and its reason, never as 0. Both keep the
+episodes' `ScoreSummary` rows in the same transaction (`outcomes.summary`).
 """
 
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from outcomes import instruments
+from outcomes import instruments, summary
 from outcomes.instruments.base import Instrument
 from outcomes.models import Response, Score
 
@@ -48,6 +49,8 @@ def response_scores(response: Response, *, now: datetime | None = None) -> list[
             )
             for code, result in results.items()
         )
+        with connection.cursor() as cursor:
+            summary.refresh(cursor, [follow_up.episode_id])
     return scores
 
 
@@ -72,8 +75,11 @@ def rescore(*, instrument: str | None = None, now: datetime | None = None) -> in
         while chunk := rows.fetchmany(CHUNK):
             values = scorer.rows(chunk)
             with transaction.atomic(), connection.cursor() as cursor:
-                _delete_scores(cursor, [row[0] for row in chunk])
-                _insert_scores(cursor, values)
+                if _delete_scores(cursor, [row[0] for row in chunk]):
+                    _insert_scores(cursor, values)
+                    summary.refresh(cursor, [row[3] for row in chunk])
+                else:
+                    _store_new_scores(cursor, values)
             done += len(chunk)
     return done
 
@@ -130,8 +136,8 @@ _COLUMNS = (
 )
 
 
-def _delete_scores(cursor: Any, response_ids: list[int]) -> None:
-    """Delete the scores of these responses (ascending ids), in the caller's transaction."""
+def _delete_scores(cursor: Any, response_ids: list[int]) -> bool:
+    """Delete the scores of these responses (ascending ids), in the caller's transaction; False if they had none."""
     table = connection.ops.quote_name(Score._meta.db_table)
     # A first scoring has nothing to delete: one probe of the index instead of the deletes.
     cursor.execute(
@@ -139,14 +145,26 @@ def _delete_scores(cursor: Any, response_ids: list[int]) -> None:
         [response_ids[0], response_ids[-1]],
     )
     if cursor.fetchone() is None:
-        return
+        return False
     if connection.vendor == "postgresql":
         cursor.execute(f"DELETE FROM {table} WHERE response_id = ANY(%s)", [response_ids])  # noqa: S608
-        return
+        return True
     step = connection.features.max_query_params or len(response_ids)
     for start in range(0, len(response_ids), step):
         part = response_ids[start : start + step]
         cursor.execute(f"DELETE FROM {table} WHERE response_id IN ({', '.join(['%s'] * len(part))})", part)  # noqa: S608
+    return True
+
+
+def _store_new_scores(cursor: Any, values: list[tuple[Any, ...]]) -> None:
+    """Insert the score rows of responses that had none, and their cells of the episodes' summaries."""
+    if not values:
+        return
+    _insert_scores(cursor, values)
+    # Only these responses have scores between their lowest and highest id (a chunk that had
+    # none, or a block of ids reserved for new responses).
+    ids = [row[0] for row in values]
+    summary.add(cursor, min(ids), max(ids))
 
 
 def _insert_scores(cursor: Any, values: list[tuple[Any, ...]]) -> None:
