@@ -285,6 +285,10 @@ NOT_HEALTH = {
     ),
     "website:staff_home": "the staff home",
     "accounts:sessions": "the person's own sessions (browser, address, times)",
+    # The second step of sign-in (its own audit rows: each code, right or wrong; a set-up; new codes).
+    "accounts:two_step": "the second step of sign-in",
+    "accounts:two_step_set_up": "setting up an authenticator",
+    "accounts:recovery_codes": "the person's own recovery codes",
     "website:inbox": "the website's inquiries",
     "website:inquiry_detail": "a website inquiry",
     "scheduling:staff_calendar": "a list of appointments",
