@@ -291,6 +291,22 @@ def fill_intake(trail: Trail) -> None:
     assert Intake.objects.get(patient__email=EMAIL).status == Intake.Status.SUBMITTED
 
 
+def front_desk_and_review(trail: Trail, patient: Patient, alice: User, bob: User) -> None:
+    """The front desk reads her inquiry and her call-back request; the physician reads her intake and confirms it."""
+    desk = trail.browser(alice)
+    ok(desk.get("/staff/inquiries/"))
+    ok(desk.get(f"/staff/inquiries/{Inquiry.objects.get(email=EMAIL).uuid}/"))
+    ok(desk.get("/staff/calendar/callbacks/"))
+    ok(desk.get("/staff/calendar/"))
+    doctor = trail.browser(bob)
+    # The search is by POST, so the terms are in no URL.
+    found = ok(doctor.post("/staff/patients/", {"name": LAST, "date_of_birth": BORN.strftime("%m/%d/%Y")}), 200)
+    assert [chart.patient for chart in found.context["results"].found] == [patient]
+    intake = Intake.objects.get(patient=patient)
+    ok(doctor.get(f"/staff/patients/intakes/{intake.uuid}/"))
+    ok(doctor.post(f"/staff/patients/intakes/{intake.uuid}/confirm/"), 302)
+
+
 def assess_and_consent(trail: Trail, patient: Patient, schedule: Schedule, bob: User) -> Episode:
     """The physician's chart read, candidacy assessment (check, then save) and the consent signed on the tablet."""
     doctor = trail.browser(bob)
@@ -615,6 +631,7 @@ def test_the_canary_patients_details_appear_nowhere_but_where_they_are_meant_to(
     call_back_and_get_in_touch(trail, schedule)
     fill_intake(trail)
     patient = Patient.objects.get(email=EMAIL)
+    front_desk_and_review(trail, patient, staff["alice"], staff["bob"])
     episode = assess_and_consent(trail, patient, schedule, staff["bob"])
     baseline(trail, episode)
     procedure(trail, episode, staff["bob"], staff["charlie"])
