@@ -1,11 +1,14 @@
 """The canary patient: driven through every flow, then looked for everywhere health information must not be.
 
-Zephyrine Quillfeather books online, asks for a call back, writes through Get In Touch,
-fills her intake from the emailed link, is assessed and signs her consent on the
-tablet, answers her baseline from the emailed link, has her procedure recorded section
-by section, an adverse event is reported, the front desk types in her 6-week answers
-by phone, and a researcher and an administrator export the practice's data. Every
-flow goes through the real pages with Django's test client, as a browser would.
+Zephyrine Quillfeather books online, asks for a call back, writes through Get In Touch
+(her medical message refused there, a plain question taken), fills her intake from the
+emailed link; the front desk reads her inquiry and call-back, the physician finds her
+chart, confirms her intake, assesses her right knee and has her sign its consent on the
+tablet; she answers her baseline from the emailed link; her procedure is recorded
+section by section and signed, an adverse event reported; her left knee's consent is
+emailed and she signs it at home; the front desk types in her 6-week answers by phone;
+a researcher and an administrator export the practice's data. Every flow goes through
+the real pages with Django's test client, as a browser would.
 
 While she does, the test keeps every log record (any logger, DEBUG and up, as written
 and as the token filter leaves it), every URL asked for and every redirect, every
@@ -307,15 +310,13 @@ def front_desk_and_review(trail: Trail, patient: Patient, alice: User, bob: User
     ok(doctor.post(f"/staff/patients/intakes/{intake.uuid}/confirm/"), 302)
 
 
-def assess_and_consent(trail: Trail, patient: Patient, schedule: Schedule, bob: User) -> Episode:
-    """The physician's chart read, candidacy assessment (check, then save) and the consent signed on the tablet."""
-    doctor = trail.browser(bob)
-    ok(doctor.get(f"/staff/patients/{patient.uuid}/"))
+def assess(doctor: Browser, patient: Patient, schedule: Schedule, side: str) -> Episode:
+    """The physician's candidacy assessment of her `side` knee (the check, then the save): the episode it opens."""
     url = f"/staff/patients/{patient.uuid}/assessments/new/"
     data = {
         "indication": "osteoarthritis",
         "site": "knee",
-        "side": "right",
+        "side": side,
         "kl_grade": "2",
         "failed_care": ["physical_therapy", "nsaids"],
         "imaging": f"X-ray, {SHORT}",
@@ -326,19 +327,43 @@ def assess_and_consent(trail: Trail, patient: Patient, schedule: Schedule, bob: 
     }
     checked = ok(doctor.post(url, {**data, "action": "save"}), 200)
     ok(doctor.post(url, {**data, "action": "save", "checked": checked.context["form"]["checked"].value()}), 302)
-    episode = Episode.objects.get(patient=patient)
-    sign_url = f"/staff/patients/episodes/{episode.uuid}/consent/sign/"
-    page = ok(doctor.get(sign_url))
-    signing_data = {
+    return Episode.objects.get(patient=patient, side=side)
+
+
+def signed_on_the_pad(page: Any) -> dict[str, str]:
+    """What the signature pad's page posts: the document and text it showed, her printed name, her drawn signature."""
+    return {
         "document": str(page.context["document"].uuid),
         "shown_sha256": page.context["text"].sha256,
         "printed_name": f"{FIRST} {LAST}",
         "signature_png": png(),
     }
-    ok(doctor.post(sign_url, signing_data), 302)
+
+
+def assess_and_consent(trail: Trail, patient: Patient, schedule: Schedule, bob: User) -> Episode:
+    """Her chart read, her right knee assessed, and the consent signed on the office's tablet."""
+    doctor = trail.browser(bob)
+    ok(doctor.get(f"/staff/patients/{patient.uuid}/"))
+    episode = assess(doctor, patient, schedule, "right")
+    sign_url = f"/staff/patients/episodes/{episode.uuid}/consent/sign/"
+    ok(doctor.post(sign_url, signed_on_the_pad(ok(doctor.get(sign_url)))), 302)
     episode.refresh_from_db()
     assert episode.status == Episode.Status.CONSENTED
     return episode
+
+
+def consent_at_home(trail: Trail, patient: Patient, schedule: Schedule, bob: User) -> None:
+    """Her left knee assessed; the front desk emails the consent's link; she signs it at home on her phone."""
+    doctor = trail.browser(bob)
+    episode = assess(doctor, patient, schedule, "left")
+    ok(doctor.post(f"/staff/patients/episodes/{episode.uuid}/consent/link/"), 302)
+    [link] = links_in_her_mail("consent")
+    her = trail.browser()
+    ok(her.get(link), 302)
+    ok(her.post("/consent/", signed_on_the_pad(ok(her.get("/consent/")))), 302)
+    ok(her.get("/consent/done/"))
+    episode.refresh_from_db()
+    assert episode.status == Episode.Status.CONSENTED
 
 
 def answer_the_questionnaire(trail: Trail, follow_up: FollowUp) -> None:
@@ -635,6 +660,7 @@ def test_the_canary_patients_details_appear_nowhere_but_where_they_are_meant_to(
     episode = assess_and_consent(trail, patient, schedule, staff["bob"])
     baseline(trail, episode)
     procedure(trail, episode, staff["bob"], staff["charlie"])
+    consent_at_home(trail, patient, schedule, staff["bob"])
     six_weeks_by_phone(trail, episode, staff["alice"])
     export(trail, staff["rhea"], staff["ada"])
     error_pages(trail)
@@ -679,7 +705,7 @@ def test_the_canary_patients_details_appear_nowhere_but_where_they_are_meant_to(
         if to_her and FIRST in text:
             own_names.add(where)
     kinds = sorted({kind for _where, _to, kind, _text in emails if kind is not None})
-    assert kinds == ["appointment.booked", "inquiry.new", "questionnaire_invitation"]
+    assert kinds == ["appointment.booked", "consent.link", "inquiry.new", "questionnaire_invitation"]
 
     # The exports that exist to hold her do; the de-identified one holds nothing of hers.
     leaks += found_in(trail.exports["de-identified CSV"], where="the de-identified CSV", canaries=canaries)
