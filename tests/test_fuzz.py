@@ -3,13 +3,15 @@
 The forms are found, not listed: the pages are walked (every named URL the resolver has,
 and every link the pages show) as a visitor holding a booking, an intake, a questionnaire
 and a consent link, and as the physician, the front desk and the administrator; each
-`<form method="post">` found is read for its fields (inputs, selects and their options,
+`<form>` found is read for its fields (inputs, selects and their options,
 text areas, submit buttons). Hypothesis then posts each form values a person, a broken
 browser or an attacker might send: unicode, control characters and NUL, very long text,
 numbers out of range, impossible dates, fields left out, fields added, several values
 for one field, any string for a choice. A form the walk did not find, among those the
 site is known to have, fails the test; so does a named URL the walk never reached unless
-it is listed below with its reason.
+it is listed below with its reason. Forms that ask by GET (the calendar's and the
+dashboard's filters, the exports' selections, the choice of a time) get the same values in
+their query string, and may write nothing but audit rows.
 
 After a refusal (a 4xx, or the page again with a form's errors) the row count of every table must be what it
 was, except what a refusal legitimately writes: the audit log's rows for reading the page
@@ -129,12 +131,13 @@ class Field:
 
 @dataclass
 class Form:
-    """One `<form method="post">`: where it posts, its fields, who was showing it."""
+    """One `<form>`: where it sends, its fields, who was showing it, and how (POST, or GET for a filter)."""
 
     action: str
     fields: dict[str, Field]
     page: str
     who: str
+    method: str = "post"
 
 
 class Forms(HTMLParser):
@@ -143,7 +146,7 @@ class Forms(HTMLParser):
     def __init__(self, page: str) -> None:
         super().__init__(convert_charrefs=True)
         self.page = page
-        self.forms: list[tuple[str, dict[str, Field]]] = []
+        self.forms: list[tuple[str, dict[str, Field], str]] = []
         self.links: list[str] = []
         self._current: dict[str, Field] | None = None
         self._select: Field | None = None
@@ -152,9 +155,9 @@ class Forms(HTMLParser):
         a = {key: value or "" for key, value in attrs}
         if tag == "a" and a.get("href", "").startswith("/"):
             self.links.append(html.unescape(a["href"]))
-        elif tag == "form" and a.get("method", "get").lower() == "post":
+        elif tag == "form":
             self._current = {}
-            self.forms.append((a.get("action") or self.page, self._current))
+            self.forms.append((a.get("action") or self.page, self._current, a.get("method", "get").lower()))
         elif self._current is None or "name" not in a:
             if tag == "option" and self._select is not None:
                 self._select.values.append(a.get("value", ""))
@@ -348,11 +351,11 @@ def walk(world: World, *, pages_per_name: int = 2, limit: int = 400) -> tuple[li
                 continue
             parser = Forms(urlsplit(url).path)
             parser.feed(response.content.decode())
-            for action, fields in parser.forms:
+            for action, fields, method in parser.forms:
                 action_name = name_of(action)
                 if action_name and action_name not in ENDS_THE_SESSION:
-                    key = f"{action_name} {sorted(fields)}"
-                    forms.setdefault(key, Form(action=action, fields=fields, page=url, who=who))
+                    key = f"{method} {action_name} {sorted(fields)}"
+                    forms.setdefault(key, Form(action=action, fields=fields, page=url, who=who, method=method))
             queue += [link for link in parser.links if not link.startswith(("/static/", "/admin/"))]
     return list(forms.values()), reached
 
@@ -381,14 +384,16 @@ def audit_pk() -> int:
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def half_saved(before: dict[str, int], after: dict[str, int], audit_before: int) -> dict[str, tuple[int, int]]:
-    """The tables a refusal changed that it may not have."""
+def half_saved(
+    before: dict[str, int], after: dict[str, int], audit_before: int, *, also: frozenset[str] = frozenset()
+) -> dict[str, tuple[int, int]]:
+    """The tables a refusal changed that it may not have (`also`: further audit actions it may leave)."""
     changed = {
         table: (before.get(table, 0), count)
         for table, count in after.items()
         if count != before.get(table, 0) and table not in MAY_GROW_ON_REFUSAL | {"accounts.auditevent"}
     }
-    odd = AuditEvent.objects.filter(pk__gt=audit_before).exclude(action__in=REFUSAL_AUDIT)
+    odd = AuditEvent.objects.filter(pk__gt=audit_before).exclude(action__in=REFUSAL_AUDIT | also)
     odd = odd.exclude(outcome=AuditEvent.Outcome.DENIED)
     if odd.exists():
         changed["accounts.auditevent"] = (0, odd.count())
@@ -414,20 +419,26 @@ def refused(response: Any) -> bool:
 
 
 def fuzz_form(client: Client, form: Form) -> int:
-    """Hypothesis posts the form; returns how many examples ran."""
+    """Hypothesis sends the form (a GET form's values in the query string); returns how many examples ran."""
     ran = 0
+    send = client.get if form.method == "get" else client.post
 
     @FUZZ
     @given(data=submission(form))
     def post(data: dict[str, Any]) -> None:
         nonlocal ran
         ran += 1
-        note(f"POST {form.action} as {form.who} (form found on {form.page}): {data!r}")
+        said = f"{form.method.upper()} {form.action} as {form.who}"
+        note(f"{said} (form found on {form.page}): {data!r}")
         before, audit_before = counts(), audit_pk()
-        response = client.post(form.action, data)
-        assert response.status_code < 500, f"POST {form.action} as {form.who}: {response.status_code}"
-        if refused(response):
-            assert half_saved(before, counts(), audit_before) == {}, f"POST {form.action} ({response.status_code})"
+        response = send(form.action, data)
+        assert response.status_code < 500, f"{said}: {response.status_code}"
+        # A GET form (a filter, a download's selection) writes nothing but its audit rows, whatever it is sent.
+        if form.method == "get":
+            exported = frozenset({AuditEvent.Action.EXPORT})
+            assert half_saved(before, counts(), audit_before, also=exported) == {}, f"{said} ({response.status_code})"
+        elif refused(response):
+            assert half_saved(before, counts(), audit_before) == {}, f"{said} ({response.status_code})"
 
     post()
     return ran
@@ -495,7 +506,7 @@ NOT_WALKED = set().union(*NOT_WALKED_BECAUSE.values())
 
 def test_no_form_answers_a_500_to_any_input_and_a_refusal_writes_nothing(world: World) -> None:
     forms, reached = walk(world)
-    found = {name_of(form.action) for form in forms}
+    found = {name_of(form.action) for form in forms if form.method == "post"}
     assert EXPECTED_FORMS - found == set()
     every = {name for name, _arguments in url_names()}
     unreached = sorted(every - reached - found - NOT_WALKED)
@@ -506,9 +517,9 @@ def test_no_form_answers_a_500_to_any_input_and_a_refusal_writes_nothing(world: 
         if only and name_of(form.action) != only:
             continue
         client = world.visitor if form.who == "visitor" else world.staff[form.who]
-        key = f"{name_of(form.action)} ({form.who})"
+        key = f"{form.method.upper()} {name_of(form.action)} ({form.who})"
         ran[key] = ran.get(key, 0) + fuzz_form(client, form)
-    print(f"\n{len(forms)} forms found, {len(ran)} fuzzed, {sum(ran.values())} posts: {ran}")
+    print(f"\n{len(forms)} forms found, {len(ran)} fuzzed, {sum(ran.values())} requests: {ran}")
     assert ran and min(ran.values()) >= 1
 
 
