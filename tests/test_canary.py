@@ -168,14 +168,15 @@ def logs() -> Iterator[Keep]:
 class Browser(Client):
     """A test client that notes every URL it asks for (path and query) and every redirect it is sent to."""
 
-    def __init__(self, asked: list[str], **kwargs: Any) -> None:
+    def __init__(self, asked: list[str], headers: list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.asked = asked
+        self.asked, self.answered = asked, headers
 
     def request(self, **request: Any) -> Any:
         query = request.get("QUERY_STRING", "")
         self.asked.append(request["PATH_INFO"] + (f"?{query}" if query else ""))
         response = super().request(**request)
+        self.answered += [f"{request['PATH_INFO']}: {name}: {value}" for name, value in response.items()]
         if response.has_header("Location"):
             self.asked.append("redirect to " + response["Location"])
         return response
@@ -186,11 +187,12 @@ class Trail:
     """What the canary leaves behind, gathered as she goes."""
 
     asked: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # of every response (a download's file name, say)
     error_pages: dict[str, str] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
 
     def browser(self, user: User | None = None, **kwargs: Any) -> Browser:
-        client = Browser(self.asked, **kwargs)
+        client = Browser(self.asked, self.headers, **kwargs)
         if user is not None:
             sign_in(client, user)
         return client
@@ -692,6 +694,14 @@ def test_the_canary_patients_details_appear_nowhere_but_where_they_are_meant_to(
     ]
     for url in trail.asked:
         leaks += found_in(url, where=f"URL {url!r}", canaries=canaries)
+    # Her calendar file, the procedure's PDF, the two CSVs and each FHIR file came with a file name: none names her.
+    downloads = [h.split(": ", 1)[0] for h in trail.headers if ": Content-Disposition: " in h]
+    assert sorted(path.rsplit("/", 1)[-1] for path in downloads) == sorted(
+        ["calendar.ics", "record.pdf", "deidentified.csv", "identified.csv"]
+        + [f"{resource}.ndjson" for resource in BulkExport.objects.get().counts]
+    )
+    for header in trail.headers:
+        leaks += found_in(header, where=f"response header {header[:120]!r}", canaries=canaries)
     for name, html in trail.error_pages.items():
         leaks += found_in(html, where=f"the {name} page", canaries=canaries)
 

@@ -2,7 +2,7 @@
 
 The forms are found, not listed: the pages are walked (every named URL the resolver has,
 and every link the pages show) as a visitor holding a booking, an intake, a questionnaire
-and a consent link, and as the physician, the front desk and the administrator; each
+and a consent link, and as the physician, the front desk, the administrator and the technician; each
 `<form>` found is read for its fields (inputs, selects and their options,
 text areas, submit buttons). Hypothesis then posts each form values a person, a broken
 browser or an attacker might send: unicode, control characters and NUL, very long text,
