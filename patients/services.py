@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,19 @@ class PatientDetails:
     phone: str
     email: str = ""
     language: str = Patient.Language.ENGLISH
+
+    def __post_init__(self) -> None:
+        # The forms refuse NUL; a caller of the services gets the same refusal here, before any query is made
+        # with it (PostgreSQL refuses NUL in a text parameter with a DataError, SQLite would store it).
+        refuse_nul = ProhibitNullCharactersValidator()
+        problems = {}
+        for name in ("first_name", "last_name", "phone", "email", "language"):
+            try:
+                refuse_nul(getattr(self, name))
+            except ValidationError as error:
+                problems[name] = error.messages
+        if problems:
+            raise ValidationError(problems)
 
 
 class PatientExists(ValidationError):

@@ -318,6 +318,9 @@ LOGGING = {
         "django.request": {"filters": ["redact_tokens"]},
         "django.server": {"filters": ["redact_tokens"]},
         "django.db.backends": {"level": "WARNING"},
+        # At DEBUG each variable a template cannot resolve is logged with the whole context (the form a
+        # patient posted, her chart): never with LOG_LEVEL=DEBUG either (tests/test_canary.py).
+        "django.template": {"level": "INFO"},
         # Each task start and finish is a line there; the worker logs its own summary instead.
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},

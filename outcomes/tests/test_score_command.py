@@ -54,6 +54,8 @@ def test_it_scores_visa_p_branch_b() -> None:
         ("ODI", "[1, 2]", 'The answers must be a JSON object keyed by item code, e.g. {"1": 3}.'),
         ("NOPE", "{}", "Unknown instrument 'NOPE'. Known: "),
         ("ODI", '{"11": 0}', "ODI has no item '11'."),
+        # An unknown item is named as such, whatever its value, and on one line even if its code holds a newline.
+        ("ODI", '{"\\n": false}', "ODI has no item '\\n'."),
         ("ODI", '{"1": 6}', "ODI item 1: 6 is not one of its answer codes."),
         ("ODI", '{"1": "3"}', "ODI item 1: '3' is not one of its answer codes."),
         ("ODI", '{"1": 2.0}', "ODI item 1: 2.0 is not one of its answer codes."),

@@ -665,6 +665,21 @@ def test_the_front_desk_typing_in_a_patient_already_on_file_is_refused_and_nothi
     assert (Appointment.objects.count(), AuditEvent.objects.count()) == (0, 0)
 
 
+@pytest.mark.parametrize("field", ["first_name", "last_name", "phone", "email"])
+@pytest.mark.parametrize("source", [ONLINE, "staff"])
+def test_details_holding_a_nul_character_are_refused_before_any_query(
+    schedule: Schedule, alice: User, field: str, source: str
+) -> None:
+    # Forms refuse NUL themselves; a caller of the service gets the same refusal, not PostgreSQL's DataError.
+    with pytest.raises(ValidationError) as caught:
+        book(
+            schedule, local(WEDNESDAY, "10:00"), patient=details(**{field: "Nora\x00"}), source=source,
+            by=None if source == ONLINE else alice,
+        )  # fmt: skip
+    assert caught.value.message_dict == {field: ["Null characters are not allowed."]}
+    assert (Appointment.objects.count(), Patient.objects.filter(first_name__startswith="Nora").count()) == (0, 0)
+
+
 def test_a_refused_booking_leaves_no_new_patient_and_no_audit_row(schedule: Schedule, alice: User) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
     audit_clear()
