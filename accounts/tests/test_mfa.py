@@ -16,6 +16,8 @@ from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts import mfa
 from accounts.models import AuditEvent, Role, User
@@ -303,3 +305,21 @@ def test_the_second_step_speaks_spanish_at_es(client: Client, drlee: User) -> No
     assert "<h1>Segundo paso del inicio de sesión</h1>" in page
     wrong = client.post("/es" + TWO_STEP, {"code": ""}).content.decode()
     assert "Escriba el código." in wrong
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.text(max_size=300) | st.from_regex(r"\A[0-9 ]{0,12}\Z") | st.from_regex(r"\A[a-z2-7-]{0,12}\Z"))
+def test_any_code_typed_is_refused_plainly_and_never_signs_in(drlee: User, code: str) -> None:
+    device = authenticator(drlee)
+    mfa.new_recovery_codes(drlee)
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    StaticDevice.objects.filter(user=drlee).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    right = {code_now(device), *(mfa.show_code(t) for t in StaticToken.objects.values_list("token", flat=True))}
+    client = Client()
+    password_step(client, "drlee", "drlee-password-1")
+    response = client.post(TWO_STEP, {"code": code})
+    typed = "".join(code.split()).lower()
+    if any(typed in (r, r.replace("-", "")) for r in right):
+        return
+    assert response.status_code == 200
+    assert client.get("/staff/patients/").status_code == 302
