@@ -560,9 +560,9 @@ def test_the_documents_page_asks_a_fixed_number_of_queries(schedule: Schedule, b
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/staff/patients/consent-documents/")
     assert len(response.context["documents"]) == versions
-    # session, user, current text (the form), documents, audit row (head, insert; the lock on PostgreSQL),
-    # latest versions
-    assert len(queries) == 7 + audit_lock_queries(), "\n".join(q["sql"][:100] for q in queries)
+    # session, user, authenticator, current text (the form), documents, audit row (head, insert; the lock on
+    # PostgreSQL), latest versions
+    assert len(queries) == 8 + audit_lock_queries(), "\n".join(q["sql"][:100] for q in queries)
 
 
 def test_the_documents_list_leaves_one_audit_row(documents: Any, bob: User) -> None:

@@ -312,8 +312,9 @@ def test_the_safety_page_asks_a_fixed_number_of_queries(clinic: Clinic, events: 
         response = client.get("/staff/safety/")
     assert response.context["summary"].total == events
     selects = [q["sql"] for q in asked if q["sql"].startswith("SELECT")]
-    # session, user, the events grouped, the procedures counted, the audit chain's head (and its lock on PostgreSQL)
-    assert len(selects) == 4 + CHAIN_QUERIES, [sql[:80] for sql in selects]
+    # session, user, authenticator, the events grouped, the procedures counted, the audit chain's head (and its
+    # lock on PostgreSQL)
+    assert len(selects) == 5 + CHAIN_QUERIES, [sql[:80] for sql in selects]
 
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.TECHNICIAN])

@@ -135,16 +135,16 @@ def test_the_record_page_asks_a_fixed_number_of_queries_with_1_and_3_injections(
     assert record.injections.count() == 3
     assert len(one) == len(three)
     # Ours, besides the consent check (patients.consent asks its own) and the session's and savepoints'
-    # bookkeeping: session, user, record (with its relations), injections, amendments, audit row (chain
-    # head and, on PostgreSQL, its lock; insert), allergies, medications, adverse events, and the
-    # baseline follow-up the sign-off asks about (outcomes.services.baseline_answered).
+    # bookkeeping: session, user, their authenticator, record (with its relations), injections, amendments,
+    # audit row (chain head and, on PostgreSQL, its lock; insert), allergies, medications, adverse events,
+    # and the baseline follow-up the sign-off asks about (outcomes.services.baseline_answered).
     ours = [
         sql
         for sql in three
         if not sql.startswith(("SAVEPOINT", "RELEASE", 'UPDATE "django_session"'))
         and 'FROM "patients_consent' not in sql
     ]
-    assert len(ours) == 10 + CHAIN_QUERIES, [sql[:80] for sql in ours]
+    assert len(ours) == 11 + CHAIN_QUERIES, [sql[:80] for sql in ours]
 
 
 # --- Saving sections -----------------------------------------------------------------------------
