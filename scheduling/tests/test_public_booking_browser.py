@@ -195,7 +195,9 @@ def test_screenshots_of_the_booking_pages(page: Any, site: str, prefix: str, wid
     page.locator(".day button").first.click()
     fill_details(page)
     page.fill("#id_first_name", "")
-    page.click("button.button[type=submit]")
+    # The page again with its error: wait for it, or the width is read from no document (seen under load).
+    with page.expect_navigation():
+        page.click("button.button[type=submit]")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert axe_violations(page) == []
     screenshot(page, f"book-details-error-{lang}-{width}")
