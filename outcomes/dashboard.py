@@ -33,16 +33,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from outcomes import instruments, responders, stats
 from outcomes.instruments.base import ScoreDefinition
-from outcomes.models import SUMMARY_COLUMNS, FollowUp, InstrumentSet, ScoreSummary, Timepoint
+from outcomes.models import SUMMARY_COLUMNS, FollowUp, InstrumentSet, ScoreSummary, SurgeryConversion, Timepoint
 from outcomes.queries import FUNCTION_SCORES
 from outcomes.services import DEFAULT_SETS
 from patients.models import BodySite, Indication
@@ -454,31 +454,45 @@ def survival(selected: QuerySet) -> stats.Survival:
     answered follow-up (censored: the last day the practice knew there had been none); an
     episode never followed after treatment is censored at day 0.
     """
-    rows = (
-        selected.order_by()
-        .values("episode_id")
-        .annotate(
-            treated=Max("procedure_date"),
-            surgery=Max("episode__surgery__surgery_date"),
-            last_seen=Max(
-                "episode__follow_ups__completed_at",
-                filter=Q(episode__follow_ups__status=FollowUp.Status.COMPLETED)
-                & ~Q(episode__follow_ups__timepoint=Timepoint.BASELINE),
-            ),
-        )
-    )
+    # Each episode's surgery and last answered follow-up looked up once (a covering index each),
+    # not a join of its follow-ups grouped again; the rows straight from the cursor, as Django's
+    # converters (and a time zone lookup per row) cost more than the query. SQLite gives ISO
+    # text (the instant in UTC), PostgreSQL dates and aware datetimes.
+    selection_sql, selection_params = selected.values("episode_id", "procedure_date").query.sql_with_params()
+    surgeries = connection.ops.quote_name(SurgeryConversion._meta.db_table)
+    follow_ups = connection.ops.quote_name(FollowUp._meta.db_table)
+    sql = f"""
+        SELECT MAX(p.procedure_date),
+               (SELECT MAX(g.surgery_date) FROM {surgeries} g WHERE g.episode_id = p.episode_id),
+               (SELECT MAX(f.completed_at) FROM {follow_ups} f
+                WHERE f.episode_id = p.episode_id AND f.status = %s AND f.timepoint <> %s)
+        FROM ({selection_sql}) p
+        GROUP BY p.episode_id
+    """  # noqa: S608 (table names and the ORM's query; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [FollowUp.Status.COMPLETED, Timepoint.BASELINE, *selection_params])
+        found = cursor.fetchall()
+    zone = timezone.get_current_timezone()
     durations, events = [], []
-    for row in rows:
-        treated: date = row["treated"]
-        if row["surgery"] is not None:
-            durations.append(max(0, (row["surgery"] - treated).days))
+    for treated_value, surgery_value, seen in found:
+        treated = _as_date(treated_value)
+        if surgery_value is not None:
+            durations.append(max(0, (_as_date(surgery_value) - treated).days))
             events.append(True)
             continue
-        seen = row["last_seen"]
-        seen_day = timezone.localdate(seen) if seen is not None else treated
+        seen_day = _as_instant(seen).astimezone(zone).date() if seen is not None else treated
         durations.append(max(0, (seen_day - treated).days))
         events.append(False)
     return stats.kaplan_meier(durations, events)
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_instant(value: datetime | str) -> datetime:
+    # SQLite's text is the instant in UTC, with no offset (USE_TZ).
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
 
 
 def safety(selected: QuerySet) -> list[SafetyRow]:

@@ -84,7 +84,12 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["episode", "target_date"]
-        indexes = [models.Index(fields=["status", "opens_on"]), models.Index(fields=["status", "closes_on"])]
+        indexes = [
+            models.Index(fields=["status", "opens_on"]),
+            models.Index(fields=["status", "closes_on"]),
+            # The dashboard's survival reads each episode's last answered follow-up from this index alone.
+            models.Index(fields=["episode", "status", "timepoint", "completed_at"], name="follow_up_last_answered"),
+        ]
         constraints = [models.UniqueConstraint(fields=["episode", "timepoint"], name="follow_up_once_per_timepoint")]
 
     def __str__(self) -> str:
