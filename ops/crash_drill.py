@@ -62,6 +62,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
+from email import policy as email_policy
 from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
@@ -833,15 +834,11 @@ def _mail_sent(directory: Path) -> Counter[tuple[str, str, str]]:
     for path in sorted(directory.glob("*.log")) if directory.exists() else []:
         for raw in path.read_bytes().split(separator):
             if raw.strip():
-                message = message_from_bytes(raw)
-                sent[(str(message["To"]), _header(message, "Subject"), _normal(_text(message)))] += 1
+                # The modern policy unfolds a long header (a subject over 78 characters is written on two
+                # lines) and decodes it, so each message is read back as the row it came from.
+                message = message_from_bytes(raw, policy=email_policy.default)
+                sent[(str(message["To"]), str(message["Subject"]), _normal(_text(message)))] += 1
     return sent
-
-
-def _header(message: Message, name: str) -> str:
-    from email.header import decode_header, make_header
-
-    return str(make_header(decode_header(str(message[name]))))
 
 
 def _text(message: Message) -> str:

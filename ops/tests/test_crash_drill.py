@@ -109,6 +109,21 @@ def test_an_email_written_twice_or_recorded_sent_and_never_written_is_counted(
     }
 
 
+def test_a_message_whose_long_subject_was_folded_is_counted_as_the_one_it_is(db: Any, mail_dir: Path) -> None:
+    """A subject over 78 characters is folded onto two lines in the file; it is still the row's own message."""
+    subject = "Your appointment is booked: Wednesday, December 16, 2026 at 12:30 p.m. (a long subject line)"
+    email = Email.objects.create(to="drill-1@example.com", subject=subject, body="Booked.", status=Email.Status.SENT)
+    _message(email).send()
+    written = next(mail_dir.iterdir()).read_text()
+    assert "Subject: Your appointment is booked: Wednesday, December 16,\n 2026 at 12:30 p.m." in written
+    assert figures([], ["emails", "emails_sent", "emails_sent_twice", "emails_lost"]) == {
+        "emails": 1,
+        "emails_sent": 1,
+        "emails_sent_twice": 0,
+        "emails_lost": 0,
+    }
+
+
 def test_an_email_whose_task_was_lost_goes_out_by_the_sweep_and_one_cut_off_mid_send_is_interrupted(
     schedule: Schedule, mail_dir: Path
 ) -> None:
