@@ -66,12 +66,8 @@ def start_set_up(user: User) -> TOTPDevice:
 
 def secret_for_typing(device: TOTPDevice) -> str:
     """The key as an authenticator app takes it typed in: base32, in groups of four."""
-    key = _base32(device)
+    key = b32encode(device.bin_key).decode("ascii").rstrip("=")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
-
-
-def _base32(device: TOTPDevice) -> str:
-    return b32encode(device.bin_key).decode("ascii").rstrip("=")
 
 
 def qr_svg(device: TOTPDevice) -> str:
@@ -146,7 +142,12 @@ class Verdict:
 
     def wait_seconds(self, now: datetime) -> int:
         assert self.wait_until is not None
-        return max(1, math.ceil((self.wait_until - now).total_seconds()))
+        return wait_seconds(self.wait_until, now)
+
+
+def wait_seconds(until: datetime, now: datetime) -> int:
+    """Whole seconds from `now` until the next code is checked (at least one)."""
+    return max(1, math.ceil((until - now).total_seconds()))
 
 
 def _digits(code: str) -> str:

@@ -194,8 +194,7 @@ def two_step_set_up(request: HttpRequest) -> HttpResponse:
             )
         allowed, data = device.verify_is_allowed()
         if not allowed and data and "locked_until" in data:
-            seconds = max(1, int(-(-(data["locked_until"] - timezone.now()).total_seconds() // 1)))
-            form.add_error("code", _wait_message(seconds))
+            form.add_error("code", _wait_message(mfa.wait_seconds(data["locked_until"], timezone.now())))
         else:
             form.add_error("code", _("That code is not right. Check the app shows RegenClinic and try the new code."))
     context = {
