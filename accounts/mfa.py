@@ -1,4 +1,4 @@
-"""The second step of sign-in: a code from an authenticator app (TOTP), or a one-time recovery code.
+"""The second step of sign-in: a code from an authenticator app (TOTP), a one-time recovery code, or a passkey.
 
 Every staff account has one (django-otp). After the password (`accounts.views.SignInView`),
 a session is half signed in: `SecondFactorMiddleware` lets it reach the second step, the
@@ -9,8 +9,10 @@ staff page, no admin page, no form. The second step is the only way to a full se
 An authenticator is set up (`start_set_up`, `finish_set_up`) only after the password,
 by scanning a QR code or typing the key; it counts once a code from it is right, and
 the person then gets ten recovery codes (`new_recovery_codes`), each good once, shown
-that one time. An administrator removes a lost authenticator with `manage.py mfa_reset`;
-the person sets up a new one at their next sign-in.
+that one time and stored only as a keyed digest (`recovery_digest`), so a copy of the
+database gives no code. Passkeys (`accounts.passkeys`) are added later, from a full session. An
+administrator removes a lost authenticator, with the passkeys and recovery codes, with
+`manage.py mfa_reset`; the person sets up a new one at their next sign-in.
 
 Guessing is slowed by django-otp's throttling (each wrong code doubles the wait before
 the next is checked: 1, 2, 4... seconds) and stopped by `WRONG_CODES_BEFORE_SIGN_OUT`
@@ -26,11 +28,14 @@ from datetime import datetime
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import staff_sessions
 from accounts.audit import audit_record
@@ -42,6 +47,8 @@ WRONG_CODES_BEFORE_SIGN_OUT = 5
 WRONG_CODES = "mfa_wrong_codes"
 APP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
+# The recovery-code digest's own key, derived from SECRET_KEY (Django's salted HMAC).
+RECOVERY_SALT = "accounts.mfa.recovery_digest"
 
 
 def has_authenticator(user: User) -> bool:
@@ -97,7 +104,7 @@ def finish_set_up(request: HttpRequest, device: TOTPDevice, code: str) -> list[s
             object_ref=str(user.pk),
             request=request,
         )
-    _signed_in(request, device)
+    signed_in(request, device)
     return codes
 
 
@@ -109,15 +116,35 @@ def show_code(token: str) -> str:
     return f"{token[:4]}-{token[4:]}"
 
 
+def recovery_digest(user_id: Any, code: str, *, secret: str | bytes | None = None) -> str:
+    """What is stored of a recovery code: an HMAC-SHA256 of the person's id and the code as typed
+    any way (case, spaces, dash), keyed from `secret` (SECRET_KEY by default), cut to the 16
+    characters django-otp's token column holds (64 bits: a lookup key, not a password).
+
+    The code has 40 random bits; without the key they cannot be tried against the stored digest.
+    """
+    value = f"{user_id}:{_recovery(code)}"
+    return salted_hmac(RECOVERY_SALT, value, secret=secret, algorithm="sha256").hexdigest()[:16]
+
+
+def _recovery_digests(user_id: Any, code: str) -> list[str]:
+    """The digest of `code` under SECRET_KEY, then under each key in SECRET_KEY_FALLBACKS (a rotated key)."""
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return [recovery_digest(user_id, code, secret=key) for key in keys]
+
+
 def new_recovery_codes(user: User, *, audited: bool = True, request: HttpRequest | None = None) -> list[str]:
-    """Ten new recovery codes for `user`, replacing any they had; shown once, as `show_code` writes them."""
+    """Ten new recovery codes for `user`, replacing any they had; shown once, as `show_code` writes them,
+    and stored as their digests."""
     with transaction.atomic():
         device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_NAME, defaults={"confirmed": True})
         device.token_set.all().delete()
         tokens: set[str] = set()
         while len(tokens) < RECOVERY_CODES:
             tokens.add(StaticToken.random_token()[:8])
-        StaticToken.objects.bulk_create([StaticToken(device=device, token=t) for t in sorted(tokens)])
+        StaticToken.objects.bulk_create(
+            [StaticToken(device=device, token=recovery_digest(user.pk, t)) for t in sorted(tokens)]
+        )
         if audited:
             audit_record(
                 actor=user,
@@ -173,29 +200,45 @@ def verify(request: HttpRequest, code: str) -> Verdict:
             found, token = TOTPDevice.objects.filter(user=user, confirmed=True), digits
         else:
             found, token = StaticDevice.objects.filter(user=user, confirmed=True), _recovery(code)
+            if token:
+                # The stored digest under the current key or a rotated one; one try either way.
+                digests = _recovery_digests(user.pk, token)
+                stored = StaticToken.objects.filter(device__in=found, token__in=digests).values_list("token", flat=True)
+                token = next(iter(stored), digests[0])
         devices = list(found.select_for_update().order_by("-pk"))
         checks = [(device, *device.verify_is_allowed()) for device in devices]
         open_devices = [device for device, allowed, _data in checks if allowed]
         if devices and not open_devices:
             return Verdict(ok=False, wait_until=min(data["locked_until"] for _device, _allowed, data in checks))
         matched = next((device for device in open_devices if token and device.verify_token(token)), None)
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.MFA_VERIFIED if matched else AuditEvent.Action.MFA_FAILED,
-            object_type="user",
-            object_ref=str(user.pk),
-            outcome=AuditEvent.Outcome.ALLOWED if matched else AuditEvent.Outcome.DENIED,
-            request=request,
-        )
+        audit_second_step(request, user, passed=matched is not None)
     if matched is None:
-        wrong = int(request.session.get(WRONG_CODES, 0)) + 1
-        request.session[WRONG_CODES] = wrong
-        return Verdict(ok=False, signed_out=wrong >= WRONG_CODES_BEFORE_SIGN_OUT)
-    _signed_in(request, matched)
+        return count_wrong(request)
+    signed_in(request, matched)
     return Verdict(ok=True)
 
 
-def _signed_in(request: HttpRequest, device: Any) -> None:
+def audit_second_step(request: HttpRequest, user: User, *, passed: bool) -> None:
+    """The audit row of one try at the second step (a code, a recovery code or a passkey)."""
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.MFA_VERIFIED if passed else AuditEvent.Action.MFA_FAILED,
+        object_type="user",
+        object_ref=str(user.pk),
+        outcome=AuditEvent.Outcome.ALLOWED if passed else AuditEvent.Outcome.DENIED,
+        request=request,
+    )
+
+
+def count_wrong(request: HttpRequest) -> Verdict:
+    """One more wrong code (or passkey) in this session; the session is over at `WRONG_CODES_BEFORE_SIGN_OUT`."""
+    wrong = int(request.session.get(WRONG_CODES, 0)) + 1
+    request.session[WRONG_CODES] = wrong
+    return Verdict(ok=False, signed_out=wrong >= WRONG_CODES_BEFORE_SIGN_OUT)
+
+
+def signed_in(request: HttpRequest, device: Any) -> None:
+    """The session has passed the second step with `device` (a code's, a recovery code's or a passkey)."""
     # A new session key at the moment the session gains access (as Django's own sign-in does), against
     # fixation; the session list follows it.
     old_key = request.session.session_key
@@ -213,10 +256,11 @@ def recovery_codes_left(user: User) -> int:
 
 
 def reset(user: User, *, by: User | None, role: str | None = None, request: HttpRequest | None = None) -> None:
-    """Remove `user`'s authenticators and recovery codes (a lost phone); they set up a new one at sign-in."""
+    """Remove `user`'s authenticators, passkeys and recovery codes (a lost phone); they set up a new one at sign-in."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        WebAuthnCredential.objects.filter(user=user).delete()
         audit_record(
             actor=by,
             action=AuditEvent.Action.MFA_RESET,

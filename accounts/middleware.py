@@ -124,9 +124,20 @@ class StaffSessionMiddleware:
         return response
 
 
-# What a session past the password alone may reach: the second step, setting up an authenticator, signing out.
+# What a session past the password alone may reach: the second step (a code, or a passkey: its ceremony's two
+# endpoints and the words its script shows), setting up an authenticator, signing out. Adding a passkey is not
+# among them: that needs a full session.
 HALF_SIGNED_IN_VIEWS = frozenset(
-    {"accounts:login", "accounts:logout", "accounts:two_step", "accounts:two_step_set_up", "healthz"}
+    {
+        "accounts:login",
+        "accounts:logout",
+        "accounts:two_step",
+        "accounts:two_step_set_up",
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
+        "healthz",
+    }
 )
 
 

@@ -7,7 +7,9 @@ password: a code from an authenticator app, set up at the first sign-in
 (`two_step_set_up`), or a recovery code (`recovery_codes`).
 
 The session list (`sessions`): the signed-in person's own sessions, ending one, all the
-others, or all of them (sign-out everywhere).
+others, or all of them (sign-out everywhere); and their passkeys (`accounts.passkeys`):
+adding one, removing one (`passkey_remove`). The passkey ceremonies are
+django-otp-webauthn's JSON views, subclassed here for the audit rows.
 
 Break-glass (`break_glass`, `break_glass_list`): a clinician asks for one patient's
 records with a reason; the practice manager reads every grant and what it opened.
@@ -35,7 +37,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -45,8 +47,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp_webauthn import exceptions as webauthn_errors
+from django_otp_webauthn import views as webauthn_views
 
-from accounts import access, audit, mfa, staff_sessions
+from accounts import access, audit, mfa, passkeys, staff_sessions
 from accounts import break_glass as glass
 from accounts.access import Act, Record
 from accounts.models import AuditEvent, StaffSession, User
@@ -163,8 +167,14 @@ def two_step(request: HttpRequest) -> HttpResponse:
                     "or a recovery code."
                 ),
             )
-    # No staff bar: its links are not open to this session yet.
-    return render(request, "accounts/two_step.html", {"form": form, "next": next_path, "half_signed_in": True})
+    context = {
+        "form": form,
+        "next": next_path,
+        "passkey": passkeys.has_passkey(user) and passkeys.passkeys_possible(request),
+        # No staff bar: its links are not open to this session yet.
+        "half_signed_in": True,
+    }
+    return render(request, "accounts/two_step.html", context)
 
 
 @never_cache
@@ -241,11 +251,13 @@ def sessions(request: HttpRequest) -> HttpResponse:
     found = staff_sessions.staff_sessions_open(user=user, now=timezone.now())
     current = request.session.session_key
     rows = [staff_sessions.describe(one, current_key=current) for one in found]
-    return render(
-        request,
-        "accounts/sessions.html",
-        {"rows": rows, "others": sum(1 for row in rows if not row["this_device"])},
-    )
+    context = {
+        "rows": rows,
+        "others": sum(1 for row in rows if not row["this_device"]),
+        "passkeys": passkeys.passkeys_of(user),
+        "passkeys_possible": passkeys.passkeys_possible(request),
+    }
+    return render(request, "accounts/sessions.html", context)
 
 
 @never_cache
@@ -304,6 +316,64 @@ def _sign_out(request: HttpRequest, user: User, found: list[StaffSession], done:
     logout(request)
     messages.info(request, done)
     return redirect("accounts:login")
+
+
+# --- Passkeys (accounts.passkeys) ---------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_POST
+def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove one of the person's own passkeys (another person's, or none, is a 404)."""
+    user = _staff(request)
+    if not passkeys.passkey_remove(user=user, pk=pk, request=request):
+        raise Http404
+    messages.success(request, _("That passkey is removed: it no longer signs you in."))
+    return redirect("accounts:sessions")
+
+
+class _FullSessionOnly:
+    """Adding a passkey needs a session past the second step, even for someone with no other device yet."""
+
+    def user_is_mfa_enrolled(self, user: Any) -> bool:
+        # The package lets someone with no device at all add one unverified, and so skip setting up the app.
+        return True
+
+
+class PasskeyRegistrationBeginView(_FullSessionOnly, webauthn_views.BeginCredentialRegistrationView):
+    pass
+
+
+class PasskeyRegistrationCompleteView(_FullSessionOnly, webauthn_views.CompleteCredentialRegistrationView):
+    """A new passkey, with its audit row (`MFA_ENROLLED`) in the same transaction."""
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        with transaction.atomic():
+            response = super().post(*args, **kwargs)
+            passkeys.passkey_enrolled(self.request, _staff(self.request))
+        return response
+
+
+class PasskeyAuthenticationCompleteView(webauthn_views.CompleteCredentialAuthenticationView):
+    """The second step passed with a passkey, or refused, with the audit rows a code leaves."""
+
+    def complete_auth(self, device: Any) -> Any:
+        passkeys.passkey_verified(self.request, device)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().post(*args, **kwargs)
+        except webauthn_errors.OTPWebAuthnApiError:
+            if not self.request.user.is_authenticated:
+                raise
+            verdict = passkeys.passkey_failed(self.request)
+            if not verdict.signed_out:
+                raise
+        logout(self.request)
+        text = _("Too many wrong codes. Sign in again with your password.")
+        messages.error(self.request, text)
+        return JsonResponse({"detail": text, "code": "signed_out"}, status=403)
 
 
 # --- Break-glass ---------------------------------------------------------------------------------

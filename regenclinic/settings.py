@@ -47,6 +47,9 @@ if DEBUG and HTTPS:
     # DEBUG shows tracebacks, settings and request data to whoever meets an error: never on a served site.
     raise ImproperlyConfigured("DEBUG=1 with HTTPS=1: DEBUG must never be on where the site is served; unset DEBUG.")
 SECRET_KEY = os.environ.get("SECRET_KEY") or _embedded_secret_key()
+# Earlier keys, comma-separated, while a rotation settles: signed links, sessions and recovery codes made
+# under them still work (Django checks them after SECRET_KEY).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Passkeys (WebAuthn), a second factor beside the app (accounts.passkeys).
+    "django_otp_webauthn",
     "accounts",
     "website",
     "scheduling",
@@ -230,6 +235,10 @@ PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 # "Our results": no public figure for a group of fewer patients than this. Never below 11, the
 # smallest cell size public health statistics publish (CMS cell-size suppression policy).
 RESULTS_MIN_N = max(11, int(os.environ.get("RESULTS_MIN_N", "20")))
+# The outcomes dashboard's queries run on this many threads, a connection each (1: one after another).
+DASHBOARD_WORKERS = max(1, int(os.environ.get("DASHBOARD_WORKERS", "2")))
+# ... from this many treated episodes in the selection; below, one thread is faster.
+DASHBOARD_PARALLEL_FROM = int(os.environ.get("DASHBOARD_PARALLEL_FROM", "1000"))
 # A FHIR bulk export's files (identified health information) are removed this many days after it finished.
 BULK_EXPORT_KEEP_DAYS = int(os.environ.get("BULK_EXPORT_KEEP_DAYS", "7"))
 
@@ -332,12 +341,15 @@ LOGGING = {
     },
 }
 
-# Sign-in lockout (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one username, or from one
-# address, sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (each counted on its own: guessing many
-# passwords for one account, or one password for many accounts). A success clears the count. The
-# attempts live in the database, so every app server sees them; `manage.py axes_reset_username`
-# and `axes_reset_ip` (or the admin's "Access attempts") unlock at once.
-AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+# Sign-in lockout (django-axes): after SIGN_IN_FAILURE_LIMIT failures for one username, or
+# SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (each
+# counted on its own: guessing many passwords for one account, or one password for many accounts; an
+# office's staff share one address, so its limit is higher: accounts.lockout). A success clears the
+# count. The attempts live in the database, so every app server sees them; `manage.py
+# axes_reset_username` and `axes_reset_ip` (or the admin's "Access attempts") unlock at once.
+AXES_HANDLER = "accounts.lockout.SeparateLimitsHandler"
+AXES_FAILURE_LIMIT = max(1, int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5")))
+SIGN_IN_ADDRESS_FAILURE_LIMIT = max(1, int(os.environ.get("SIGN_IN_ADDRESS_FAILURE_LIMIT", "20")))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
@@ -348,6 +360,23 @@ AXES_VERBOSE = False
 
 # The second step of sign-in (accounts.mfa): how authenticator apps name the account.
 OTP_TOTP_ISSUER = "RegenClinic"
+# Passkeys (accounts.passkeys): a second factor after the password, never a sign-in without one.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "RegenClinic"
+# The relying party is the host the page was asked for (one of ALLOWED_HOSTS, without its port).
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.relying_party_id"
+# Where a passkey's answer may come from: each name in ALLOWED_HOSTS over HTTPS (PASSKEY_ORIGINS, comma-separated,
+# for another port or scheme). `accounts.passkeys.PasskeyHelper` adds http://localhost on any port, for
+# development and the browser tests: browsers treat localhost as secure.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "PASSKEY_ORIGINS",
+    ",".join(
+        f"https://{host}"
+        for host in ALLOWED_HOSTS
+        if host != "*" and not host.startswith(".") and not host.replace(".", "").replace(":", "").isdigit()
+    ),
+)
 
 # Break-glass: how long a clinician's stated reason opens one patient's records (accounts.break_glass).
 BREAK_GLASS_MINUTES = 60

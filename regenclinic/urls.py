@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import urls as accounts_urls
 from accounts import views as accounts_views
 from website import views as website_views
 
@@ -21,6 +22,7 @@ urlpatterns = [
 # English at /, Spanish at /es/.
 urlpatterns += i18n_patterns(
     path("", include("accounts.urls")),
+    path("accounts/passkeys/", include((accounts_urls.webauthn_urlpatterns, "otp_webauthn"))),
     path("", include("scheduling.urls")),
     path("", include("patients.urls")),
     path("", include("procedures.urls")),

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 NOT_PUBLIC = ("/admin/", "/staff/", "/es/staff/")
 # The public ids staff pages name their records by (a patient's pages carry only a token, then nothing).
-RECORD_IDS = {"uuid", "item", "other", "episode"}
+# `pk`: a passkey, on its owner's sessions page.
+RECORD_IDS = {"uuid", "item", "other", "episode", "pk"}
 # A patient's emailed link is used up by its first GET; HEAD is refused (405) so that a mail scanner
 # probing it cannot use it up (patients' tests check that the link still works after a HEAD).
 LINK_OPENERS = {"patients:intake_start", "patients:consent_remote", "outcomes:survey_start"}

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, Role
 from accounts.testing import fresh_code, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,27 @@ EXPECTED_BAR = {
     "manager": ["Adverse events"],
     "researcher": ["Adverse events"],
 }
+
+
+@pytest.mark.parametrize("role", [choice for choice, _label in Role.choices])
+def test_the_staff_bar_is_in_spanish_on_the_spanish_site(role: str, practice: Any) -> None:
+    """Every link and button the bar offers a role has Spanish words at /es/, not the English ones."""
+    import re
+
+    from accounts.models import User
+
+    client = Client()
+    user = User.objects.create_user(f"u-{role}", password="a-password-for-tests", role=role, is_staff=True)
+    sign_in(client, user)
+
+    def labels(path: str) -> list[str]:
+        bar = re.search(r'<nav class="staff-bar".*?</nav>', client.get(path).content.decode(), re.S)
+        assert bar is not None
+        return re.findall(r"<(?:a|button)\b[^>]*>([^<]+)</(?:a|button)>", bar.group(0))
+
+    english, spanish = labels("/"), labels("/es/")
+    assert len(english) == len(spanish) >= 2  # at least "Your sessions" and "Sign out"
+    assert [(en, es) for en, es in zip(english, spanish, strict=True) if en == es] == []
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_BAR))

@@ -289,6 +289,7 @@ NOT_HEALTH = {
     "accounts:two_step": "the second step of sign-in",
     "accounts:two_step_set_up": "setting up an authenticator",
     "accounts:recovery_codes": "the person's own recovery codes",
+    "otp_webauthn:js-i18n-catalog": "the words the passkey script shows",
     "website:inbox": "the website's inquiries",
     "website:inquiry_detail": "a website inquiry",
     "scheduling:staff_calendar": "a list of appointments",

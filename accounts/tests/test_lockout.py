@@ -1,4 +1,4 @@
-"""Sign-in lockout (django-axes): 5 failures for one username, or from one address, lock sign-in for 15 minutes.
+"""Sign-in lockout (django-axes): 5 failures for one username, or 20 from one address, lock sign-in for 15 minutes.
 
 Personas: alice (front desk) and bob (physician), signing in on the sign-in page, from
 addresses given as REMOTE_ADDR.
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
@@ -68,11 +69,33 @@ def test_an_account_is_locked_whatever_the_address_and_others_still_sign_in(alic
     assert attempt("bob", "bob-password-1", ip="10.0.2.9").status_code == 302
 
 
-def test_an_address_is_locked_whatever_the_username(alice: User, bob: User) -> None:
-    for name in ("carol", "dave", "erin", "frank", "grace"):
-        fail(name, 1, ip="10.0.3.3")
+def test_an_address_is_locked_after_its_own_limit_whatever_the_username(alice: User, bob: User) -> None:
+    limit = settings.SIGN_IN_ADDRESS_FAILURE_LIMIT
+    assert limit == 20
+    # One wrong password for each of many accounts (password spraying), each under its own limit.
+    assert [fail(f"guess{n}", 1, ip="10.0.3.3")[0] for n in range(limit - 1)] == [200] * (limit - 1)
+    assert attempt("bob", "bob-password-1", ip="10.0.3.4").status_code == 302
+    assert fail("guess-last", 1, ip="10.0.3.3") == [429]  # the address's 20th failure
     assert attempt("bob", "bob-password-1", ip="10.0.3.3").status_code == 429
     assert attempt("bob", "bob-password-1", ip="10.0.3.4").status_code == 302
+    row = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKED_OUT).order_by("seq").first()
+    assert row is not None and (row.object_ref, row.ip_address) == ("", "10.0.3.3")
+
+
+def test_mistyped_passwords_across_an_office_do_not_lock_its_other_staff_out(alice: User, bob: User) -> None:
+    # An office's staff sign in from one address: a few mistakes among them lock no one else out.
+    for name in ("carol", "dave", "erin", "frank", "grace", "alice"):
+        fail(name, 1, ip="10.0.3.3")
+    assert attempt("bob", "bob-password-1", ip="10.0.3.3").status_code == 302
+    assert attempt("alice", "alice-password-1", ip="10.0.3.3").status_code == 302
+
+
+def test_axes_reset_ip_unlocks_an_address(alice: User) -> None:
+    for n in range(settings.SIGN_IN_ADDRESS_FAILURE_LIMIT):
+        fail(f"guess{n}", 1, ip="10.0.4.4")
+    assert attempt("alice", "alice-password-1", ip="10.0.4.4").status_code == 429
+    call_command("axes_reset_ip", "10.0.4.4", stdout=io.StringIO())
+    assert attempt("alice", "alice-password-1", ip="10.0.4.4").status_code == 302
 
 
 def test_a_success_before_the_limit_starts_the_count_again(alice: User) -> None:

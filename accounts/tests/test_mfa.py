@@ -168,6 +168,50 @@ def test_a_recovery_code_works_once(client: Client, drlee: User) -> None:
     assert WRONG in other.post(TWO_STEP, {"code": codes[3]}).content.decode()
 
 
+def test_recovery_codes_are_stored_only_as_keyed_digests(drlee: User, alice: User) -> None:
+    """A copy of the database gives no code: each is kept as an HMAC under the server's secret key
+    and the person's id, so the same code of two people is stored differently."""
+    codes = mfa.new_recovery_codes(drlee)
+    stored = list(StaticToken.objects.filter(device__user=drlee).values_list("token", flat=True))
+    assert len(stored) == 10
+    plain = {code.replace("-", "") for code in codes}
+    assert [t for t in stored if t in plain or any(p in t for p in plain)] == []
+    assert sorted(stored) == sorted(mfa.recovery_digest(drlee.pk, code) for code in codes)
+    assert mfa.recovery_digest(drlee.pk, codes[0]) != mfa.recovery_digest(alice.pk, codes[0])
+    assert mfa.recovery_digest(drlee.pk, codes[0].upper()) == mfa.recovery_digest(drlee.pk, codes[0].replace("-", " "))
+
+
+def test_a_recovery_code_still_works_after_the_secret_key_is_rotated(
+    client: Client, drlee: User, settings: Any
+) -> None:
+    authenticator(drlee)
+    codes = mfa.new_recovery_codes(drlee)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "x" * 40, [old_key]
+    password_step(client, "drlee", "drlee-password-1")
+    assert client.post(TWO_STEP, {"code": codes[0]}).status_code == 302
+    # Without the old key among the fallbacks, a code made under it is not recognised.
+    settings.SECRET_KEY_FALLBACKS = []
+    other = Client()
+    password_step(other, "drlee", "drlee-password-1")
+    assert WRONG in other.post(TWO_STEP, {"code": codes[1]}).content.decode()
+
+
+def test_codes_stored_in_clear_before_are_made_digests_by_the_migration(drlee: User) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    device = StaticDevice.objects.create(user=drlee, name=mfa.RECOVERY_NAME, confirmed=True)
+    StaticToken.objects.create(device=device, token="abcd2345")
+    StaticToken.objects.create(device=device, token=mfa.recovery_digest(drlee.pk, "efgh6777"))
+    migration = import_module("accounts.migrations.0008_recovery_code_digests")
+    migration.digest_clear_codes(apps, None)
+    assert sorted(StaticToken.objects.values_list("token", flat=True)) == sorted(
+        [mfa.recovery_digest(drlee.pk, "abcd2345"), mfa.recovery_digest(drlee.pk, "efgh6777")]
+    )
+
+
 def test_new_recovery_codes_replace_the_old_ones(client: Client, drlee: User) -> None:
     old = mfa.new_recovery_codes(drlee)
     sign_in(client, drlee)
@@ -175,9 +219,9 @@ def test_new_recovery_codes_replace_the_old_ones(client: Client, drlee: User) ->
     assert response.status_code == 200
     shown = re.findall(r"<li><code>([a-z2-7]{4}-[a-z2-7]{4})</code></li>", response.content.decode())
     assert len(shown) == 10
-    stored = {mfa.show_code(t) for t in StaticToken.objects.filter(device__user=drlee).values_list("token", flat=True)}
-    assert stored == set(shown)
-    assert not stored & set(old)
+    stored = set(StaticToken.objects.filter(device__user=drlee).values_list("token", flat=True))
+    assert stored == {mfa.recovery_digest(drlee.pk, code) for code in shown}
+    assert not stored & {mfa.recovery_digest(drlee.pk, code) for code in old}
     assert actions(drlee)[-1] == AuditEvent.Action.MFA_CODES
 
 
@@ -215,6 +259,22 @@ def test_someone_without_an_authenticator_sets_one_up_before_anything_else(clien
     # From a full session, the same page moves the authenticator to a new phone.
     assert "This sets up a new phone." in client.get(SET_UP).content.decode()
     assert AuditEvent.Action.MFA_ENROLLED in actions(alice)
+
+
+def test_a_set_up_code_straight_after_a_wrong_one_waits_and_the_page_says_how_long(client: Client, alice: User) -> None:
+    password_step(client, "alice", "alice-password-1")
+    client.get(SET_UP)
+    device = TOTPDevice.objects.get(user=alice)
+    wrong = client.post(SET_UP, {"code": "000000" if code_now(device) != "000000" else "111111"})
+    assert "That code is not right. Check the app shows RegenClinic and try the new code." in wrong.content.decode()
+    # Four wrong codes so far (set here, so that the wait of 2**3 = 8 s outlasts a slow machine): the next
+    # code, even the right one, waits; the page says how long, and nothing is set up.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=4)
+    waited = client.post(SET_UP, {"code": code_now(device)})
+    assert waited.status_code == 200
+    assert re.search(r"Too many wrong codes\. Wait [78] seconds and try again\.", waited.content.decode())
+    assert TOTPDevice.objects.get(user=alice).confirmed is False
+    assert client.get("/staff/")["Location"] == SET_UP + "?next=/staff/"
 
 
 def test_an_authenticator_is_set_up_only_after_the_password(client: Client, alice: User) -> None:
@@ -267,7 +327,9 @@ def test_mfa_reset_removes_the_authenticator_and_codes_and_is_audited(client: Cl
     mfa.new_recovery_codes(drlee)
     out = io.StringIO()
     call_command("mfa_reset", "drlee", stdout=out)
-    assert out.getvalue() == "drlee's authenticator and recovery codes are removed: they set up a new one at sign-in.\n"
+    assert out.getvalue() == (
+        "drlee's authenticator, passkeys and recovery codes are removed: they set up a new authenticator at sign-in.\n"
+    )
     assert not TOTPDevice.objects.filter(user=drlee).exists()
     assert not StaticDevice.objects.filter(user=drlee).exists()
     row = AuditEvent.objects.filter(action=AuditEvent.Action.MFA_RESET).get()
@@ -311,10 +373,9 @@ def test_the_second_step_speaks_spanish_at_es(client: Client, drlee: User) -> No
 @given(code=st.text(max_size=300) | st.from_regex(r"\A[0-9 ]{0,12}\Z") | st.from_regex(r"\A[a-z2-7-]{0,12}\Z"))
 def test_any_code_typed_is_refused_plainly_and_never_signs_in(drlee: User, code: str) -> None:
     device = authenticator(drlee)
-    mfa.new_recovery_codes(drlee)
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
     StaticDevice.objects.filter(user=drlee).update(throttling_failure_count=0, throttling_failure_timestamp=None)
-    right = {code_now(device), *(mfa.show_code(t) for t in StaticToken.objects.values_list("token", flat=True))}
+    right = {code_now(device), *mfa.new_recovery_codes(drlee)}
     client = Client()
     password_step(client, "drlee", "drlee-password-1")
     response = client.post(TWO_STEP, {"code": code})

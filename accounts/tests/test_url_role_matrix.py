@@ -197,6 +197,17 @@ ROUTES: dict[str, Route] = {
     "accounts:two_step": staff(STAFF, ok=302),
     "accounts:two_step_set_up": staff(STAFF),
     "accounts:recovery_codes": staff(STAFF),
+    # Passkeys (django-otp-webauthn's JSON views): removing one is the owner's only (a random id here: 404).
+    # Adding one answers the signed-in with its options; the second step's ceremony starts for anyone signed
+    # in (here already verified), never for the public (no sign-in by passkey alone: 403). Each is finished
+    # here just after its start with an empty answer: 422.
+    "accounts:passkey_remove": staff(frozenset(), "POST"),
+    "otp_webauthn:credential-registration-begin": Route("POST", STAFF, refused=403),
+    "otp_webauthn:credential-registration-complete": Route("POST", frozenset(), refused=422, anonymous=403),
+    "otp_webauthn:credential-authentication-begin": Route("POST", STAFF, refused=403),
+    "otp_webauthn:credential-authentication-complete": Route("POST", frozenset(), refused=422, anonymous=403),
+    # The words of the passkey script, for everyone (no data in them).
+    "otp_webauthn:js-i18n-catalog": Route("GET", EVERYONE),
     # The chart: the search is a list (403); a chart, and every edit of one, a record (404).
     "patients:search": staff(may(Record.PATIENT), refused=403),
     "patients:chart": staff(may(Record.PATIENT)),
@@ -504,6 +515,7 @@ KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "accounts:access_report_csv": lambda w: {"uuid": w.rosa.uuid},
     "accounts:break_glass": lambda w: {"uuid": w.rosa.uuid},
     "accounts:session_end": lambda w: {"uuid": "00000000-0000-4000-8000-000000000000"},
+    "accounts:passkey_remove": lambda w: {"pk": 999999},
     **{
         f"patients:{name}": lambda w: {"uuid": w.rosa.uuid}
         for name in (
@@ -649,6 +661,8 @@ def test_the_matrix_reads_the_policy() -> None:
             "interop:exports",
             "interop:report",
             "interop:report_pdf",
+            "otp_webauthn:credential-authentication-begin",
+            "otp_webauthn:credential-registration-begin",
             "outcomes:dashboard",
             "procedures:safety_summary",
             "website:results_staff",

@@ -1,4 +1,4 @@
-"""`manage.py mfa_reset USERNAME`: remove a member of staff's authenticator and recovery codes (a lost phone).
+"""`manage.py mfa_reset USERNAME`: remove a member of staff's authenticator, passkeys and recovery codes (a lost phone).
 
 They set up a new authenticator at their next sign-in, after their password. The
 removal leaves an audit row (role "command line": a command has no user). Check who is
@@ -14,7 +14,7 @@ from accounts.models import User
 
 
 class Command(BaseCommand):
-    help = "Remove a staff member's authenticator app and recovery codes; they set up a new one at sign-in."
+    help = "Remove a staff member's authenticator app, passkeys and recovery codes; they set up a new app at sign-in."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
@@ -25,5 +25,6 @@ class Command(BaseCommand):
             raise CommandError(f"No staff account is named {options['username']}.")
         mfa.reset(user, by=None, role="command line")
         self.stdout.write(
-            f"{user.username}'s authenticator and recovery codes are removed: they set up a new one at sign-in."
+            f"{user.username}'s authenticator, passkeys and recovery codes are removed: "
+            "they set up a new authenticator at sign-in."
         )
