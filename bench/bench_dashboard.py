@@ -11,7 +11,9 @@ The method:
   episode), in a process of its own (this file run as `bench_dashboard.py measure N`).
 - Timed: `dashboard.figures("osteoarthritis")`, every figure of the page (completeness,
   change from baseline with MCID and PASS, OMERACT-OARSI, Kaplan-Meier, adverse events,
-  dose and product), on a fresh connection; best of 3 after one warm-up run.
+  dose and product), on a fresh connection, its parts on `DASHBOARD_WORKERS` threads (2 by
+  default, as served); best of 3 after one warm-up run. The same on one thread is said on
+  stderr, for comparison.
 - The reference: the same rows (scores, follow-ups, procedures, surgeries, adverse events)
   exported untimed to Parquet, and one hand-written DuckDB query per figure computing the
   same sums, then the same intervals (`outcomes.stats`); best of 3 after one warm-up. The
@@ -200,21 +202,31 @@ def _duckdb_figures(directory: Path, today: Any) -> Any:
                 )
             if any(row.scored for row in line.rows):
                 changes.append(line)
-    # OMERACT-OARSI: each domain per episode and time point, decided by the same rule.
+    # OMERACT-OARSI: each domain per episode and time point, decided by the same rule; a domain is one
+    # instrument per episode, the first candidate the episode has a score of.
     domains = dashboard._domains(codes)
     pivots = ", ".join(
-        f"max(value) FILTER (WHERE instrument = '{i}' AND code = '{c}') AS d{n}" for n, (_d, i, c) in enumerate(domains)
+        f"max(value) FILTER (WHERE instrument = '{i}' AND code = '{c}') AS d{n}, "
+        f"count(*) FILTER (WHERE instrument = '{i}' AND code = '{c}') AS c{n}"
+        for n, (_d, i, c) in enumerate(domains)
     )
     definitions = [dashboard._definition(i, c) for _d, i, c in domains]
-    per_episode: dict[Any, dict[str, dict[str, float | None]]] = {}
+    rows_of: dict[Any, list[tuple[str, list[Any]]]] = {}
     for episode_id, timepoint, *values in duck.execute(
         f"SELECT episode_id, timepoint, {pivots} FROM s GROUP BY episode_id, timepoint"
     ).fetchall():
-        scaled: dict[str, float | None] = {}
-        for (name, _i, _c), definition, value in zip(domains, definitions, values, strict=True):
-            if scaled.get(name) is None:
-                scaled[name] = responders.to_omeract_scale(definition, value)
-        per_episode.setdefault(episode_id, {})[timepoint] = scaled
+        rows_of.setdefault(episode_id, []).append((timepoint, values))
+    per_episode: dict[Any, dict[str, dict[str, float | None]]] = {}
+    for episode_id, rows in rows_of.items():
+        has = [any(values[2 * n + 1] for _t, values in rows) for n in range(len(domains))]
+        chosen: dict[str, int] = {}
+        for n, (name, _i, _c) in enumerate(domains):
+            if has[n] and name not in chosen:
+                chosen[name] = n
+        per_episode[episode_id] = {
+            timepoint: {name: responders.to_omeract_scale(definitions[n], values[2 * n]) for name, n in chosen.items()}
+            for timepoint, values in rows
+        }
     omeract = dashboard.responder_shares(per_episode)  # the same rule decides each episode
     # Survival: days to surgery, or to the last answered follow-up (in the practice's zone).
     durations, events = [], []
@@ -302,6 +314,7 @@ def _duckdb_figures(directory: Path, today: Any) -> Any:
 def _measure(size: int) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
+    from django.test import override_settings
     from django.utils import timezone
 
     from outcomes import dashboard
@@ -315,6 +328,10 @@ def _measure(size: int) -> dict[str, Any]:
     today = timezone.localdate()
     connection.close()
     seconds, ours = _best(lambda: dashboard.figures(INDICATION, today=today))
+    with override_settings(DASHBOARD_WORKERS=1):
+        one_thread, alone = _best(lambda: dashboard.figures(INDICATION, today=today))
+    if alone != ours:
+        raise SystemExit("bench_dashboard: the figures on one thread and on several differ")
     with tempfile.TemporaryDirectory(prefix="regenclinic-bench-parquet-") as tmp:
         _export(Path(tmp))
         duck_seconds, theirs = _best(lambda: _duckdb_figures(Path(tmp), today))
@@ -324,7 +341,8 @@ def _measure(size: int) -> dict[str, Any]:
         raise SystemExit(f"bench_dashboard: the dashboard and DuckDB disagree on {differ}")
     served.say(
         f"bench_dashboard: {responses} responses, {ours.treated} {INDICATION} episodes: "
-        f"dashboard {seconds * 1000:.0f} ms, DuckDB {duck_seconds * 1000:.0f} ms (figures equal)"
+        f"dashboard {seconds * 1000:.0f} ms ({one_thread * 1000:.0f} ms on one thread), "
+        f"DuckDB {duck_seconds * 1000:.0f} ms (figures equal)"
     )
     return {"responses": responses, "ms": seconds * 1000, "duckdb_ms": duck_seconds * 1000}
 

@@ -26,19 +26,30 @@ row, never a join of score rows. Aggregates run in SQL on SQLite and PostgreSQL 
 aggregated rows, or the rows of one episode where a statistic needs it (survival,
 OMERACT-OARSI), reach Python. The intervals
 come from `outcomes.stats` (scipy, statsmodels, lifelines).
+
+The parts are independent queries, so `figures` runs them on `DASHBOARD_WORKERS` threads
+(`run_parts`), each with a connection of its own, which it closes: the database works on
+as many queries at once (SQLite's readers do not block each other in WAL mode). Outside a
+transaction each query reads the committed rows of its own moment whether the parts run
+one after another or together; inside one (a test, a caller's `atomic`) they run in the
+caller's thread, on its connection, since another connection cannot see its rows. A
+worker speaks the caller's language and time zone.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from outcomes import instruments, responders, stats
 from outcomes.instruments.base import ScoreDefinition
@@ -318,7 +329,8 @@ def changes(selected: QuerySet, codes: Iterable[str]) -> list[ScoreChange]:
 def _domains(codes: list[str]) -> list[tuple[str, str, str]]:
     """(domain, instrument, score) OMERACT-OARSI reads (see `outcomes.queries`), among the instruments asked.
 
-    Function has a candidate per region instrument: an episode answers the one of its site.
+    Function has a candidate per region instrument: an episode answers the one of its site, and
+    one that has several (its site corrected after an answer) is read by the first it has a score of.
     """
     found = []
     if "NRS" in codes:
@@ -373,18 +385,24 @@ def omeract(selected: QuerySet, codes: list[str]) -> list[tuple[str, str, stats.
     def inputs() -> Iterable[tuple[int, Domains]]:
         for entries in found.values():
             entries.sort(key=lambda entry: entry[0])
-            # Pain, function, global at each time point: the first candidate with a value is the domain's.
-            known: list[list[float | None]] = [[None] * len(timepoints) for _ in kinds]
+            # Pain, function, global: each domain is one instrument for the whole episode, the first
+            # candidate it has a row of (as `outcomes.queries` reads it), so a baseline is never
+            # compared with another instrument's follow-up.
+            known: list[list[float | None] | None] = [None] * len(kinds)
             for n, row in entries:
-                domain = known[kind_of[n]]
+                if known[kind_of[n]] is not None:
+                    continue
+                domain: list[float | None] = [None] * len(timepoints)
                 for t in columns_at:
                     value = row[t + 3]  # after episode, instrument and code
-                    if value is not None and domain[t] is None:
+                    if value is not None:
                         on_scale = scale.get((n, value))
                         if on_scale is None:
                             on_scale = scale[n, value] = responders.to_omeract_scale(definitions[n], value)
                         domain[t] = on_scale
-            pain, function, overall = known
+                known[kind_of[n]] = domain
+            none = [None] * len(timepoints)
+            pain, function, overall = (domain if domain is not None else none for domain in known)
             for t in after:
                 # A time point without any domain is left out, as one without any score: its status is unknown.
                 if pain[t] is not None or function[t] is not None or overall[t] is not None:
@@ -608,24 +626,86 @@ def figures(indication: str, *, filters: Filters | None = None, today: date | No
     today = today or timezone.localdate()
     # Every condition together: pain (NRS) is the one score every condition asks.
     codes = instrument_codes(indication, filters.site) if indication != ALL else ["NRS"]
-    cuts = dose_tertiles(indication, filters)
+    # A dose band selects by the tertiles, so they come first; otherwise they are one more part.
+    cuts = dose_tertiles(indication, filters) if filters.dose_band else None
     selected = procedures(indication, filters, dose_cuts=cuts)
-    product_score, by_dose, by_paw = by_product(selected, codes, cuts)
+
+    def product() -> tuple[tuple[int, int] | None, tuple[str, list[GroupRow], list[GroupRow]]]:
+        found = cuts if filters.dose_band else dose_tertiles(indication, filters)
+        return found, by_product(selected, codes, found)
+
+    # Worker threads pay for their connections (and a connection's page cache starts empty):
+    # below DASHBOARD_PARALLEL_FROM episodes one thread is faster (bench/bench_dashboard.py).
+    treated = selected.values("episode_id").distinct().count()
+    # The longest first, so that two workers end together.
+    parts = run_parts(
+        {
+            "changes": lambda: changes(selected, codes),
+            "omeract": lambda: omeract(selected, codes) if indication == Indication.OSTEOARTHRITIS else [],
+            "completeness": lambda: completeness(selected, today),
+            "survival": lambda: survival(selected),
+            "product": product,
+            "safety": lambda: safety(selected),
+        },
+        parallel=treated >= settings.DASHBOARD_PARALLEL_FROM,
+    )
+    dose_cuts, (product_score, by_dose, by_paw) = parts["product"]
     return Figures(
         indication=indication,
         filters=filters,
         drawn_on=today,
-        treated=selected.values("episode_id").distinct().count(),
-        completeness=completeness(selected, today),
-        changes=changes(selected, codes),
-        omeract=omeract(selected, codes) if indication == Indication.OSTEOARTHRITIS else [],
-        survival=survival(selected),
-        safety=safety(selected),
+        treated=treated,
+        completeness=parts["completeness"],
+        changes=parts["changes"],
+        omeract=parts["omeract"],
+        survival=parts["survival"],
+        safety=parts["safety"],
         product_score=product_score,
         by_dose=by_dose,
-        dose_cuts=cuts,
+        dose_cuts=dose_cuts,
         by_paw=by_paw,
     )
+
+
+def run_parts(calls: dict[str, Callable[[], Any]], *, parallel: bool = True) -> dict[str, Any]:
+    """Each call's result by its name: on `DASHBOARD_WORKERS` threads, or in this one (`parallel` False,
+    or inside a transaction).
+
+    Each worker takes the next call waiting, in the order given, and at the end closes the
+    connection it opened; an error in a call is raised here.
+    """
+    workers = min(settings.DASHBOARD_WORKERS, len(calls))
+    if not parallel or workers <= 1 or connection.in_atomic_block or _in_memory():
+        return {name: call() for name, call in calls.items()}
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+    waiting = deque(calls.items())
+    done: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            with translation.override(language), timezone.override(zone):
+                while True:
+                    try:
+                        name, call = waiting.popleft()  # atomic: each call is taken once
+                    except IndexError:
+                        return
+                    done[name] = call()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dashboard") as pool:
+        for worker in [pool.submit(work) for _ in range(workers)]:
+            worker.result()
+    return {name: done[name] for name in calls}
+
+
+def _in_memory() -> bool:
+    """An in-memory SQLite database is this connection's alone."""
+    if connection.vendor != "sqlite":
+        return False
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    return cast(DatabaseWrapper, connection).is_in_memory_db()
 
 
 def headline(indication: str, *, today: date | None = None) -> Figures:

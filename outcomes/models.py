@@ -11,9 +11,11 @@ version that produced them (`manage.py rescore` recomputes).
 """
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -185,11 +187,75 @@ class Response(models.Model):
         return f"{self.instrument} response {self.uuid}"
 
 
+class ScoreQuerySet(models.QuerySet):
+    """Scores written in bulk, with their episodes' `ScoreSummary` rows recomputed in the same transaction.
+
+    `update`, `bulk_update` and `bulk_create` send no signal, so `outcomes.summary`'s receivers
+    do not see them: these refresh the rows of every episode the scores were in or went to.
+    `delete` sends one signal per score: it refreshes each episode once instead.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        with transaction.atomic(using=self.db, savepoint=False):
+            episodes = set(self.values_list("episode_id", flat=True))
+            count = super().update(**kwargs)
+            for key in ("episode", "episode_id"):
+                if key in kwargs:
+                    episodes.add(_episode_id(kwargs[key]))
+            _refresh(self.db, episodes)
+        return count
+
+    def bulk_update(self, objs: Iterable["Score"], fields: Iterable[str], batch_size: int | None = None) -> int:
+        objs, fields = list(objs), list(fields)
+        with transaction.atomic(using=self.db, savepoint=False):
+            episodes = {obj.episode_id for obj in objs}
+            if {"episode", "episode_id"} & set(fields):
+                ids = [obj.pk for obj in objs]
+                for start in range(0, len(ids), 900):  # under SQLite's 999 parameters
+                    part = ids[start : start + 900]
+                    episodes |= set(
+                        Score.objects.using(self.db).filter(pk__in=part).values_list("episode_id", flat=True)
+                    )
+            count = super().bulk_update(objs, fields, batch_size=batch_size)
+            _refresh(self.db, episodes)
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete the scores; their receivers' refreshes are gathered into one per episode."""
+        from outcomes import summary  # it reads these models
+
+        with transaction.atomic(using=self.db, savepoint=False), summary.refreshed_once(self.db):
+            return super().delete()
+
+    def bulk_create(self, objs: Iterable["Score"], *args: Any, **kwargs: Any) -> list["Score"]:
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            _refresh(self.db, {obj.episode_id for obj in created})
+        return created
+
+
+def _episode_id(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "resolve_expression"):
+        raise TypeError("scores are moved to another episode by its id or the episode, not by an expression")
+    return value
+
+
+def _refresh(using: str, episodes: set[Any]) -> None:
+    from outcomes import summary  # it reads these models
+
+    with connections[using].cursor() as cursor:
+        summary.refresh(cursor, episodes - {None})
+
+
 class Score(models.Model):
     """One computed score of one response, or not scorable with the reason (never 0 for missing).
 
     `episode`, `timepoint` and `instrument` are copied from the response so the
-    dashboard aggregates one narrow table with one index.
+    dashboard aggregates one narrow table with one index. Every write keeps the episode's
+    `ScoreSummary` row: a save or delete by its signals (`outcomes.summary`), a bulk write by
+    `ScoreQuerySet`; raw SQL (scoring in bulk) by calling `outcomes.summary` itself.
     """
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="scores")
@@ -201,6 +267,9 @@ class Score(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     scoring_version = models.CharField(max_length=30)
     computed_at = models.DateTimeField()
+    stored_episode_id: Any = None
+
+    objects = ScoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["response", "code"]
@@ -209,6 +278,13 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} = {self.value}" if self.value is not None else f"{self.code}: not scorable"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> "Score":
+        instance = super().from_db(db, field_names, values)
+        # The episode as stored: a save that moves the score refreshes the episode it leaves too.
+        instance.stored_episode_id = instance.__dict__.get("episode_id")
+        return instance
 
 
 class ScoreSummary(models.Model):

@@ -48,9 +48,7 @@ def response_scores(response: Response, *, now: datetime | None = None) -> list[
                 computed_at=now,
             )
             for code, result in results.items()
-        )
-        with connection.cursor() as cursor:
-            summary.refresh(cursor, [follow_up.episode_id])
+        )  # which refreshes the episode's summary rows (ScoreQuerySet)
     return scores
 
 

@@ -12,19 +12,25 @@ Every writer of scores keeps the rows in the transaction that writes the scores:
   each is one statement, so scoring keeps its speed (`bench score_throughput`);
 - any other write of a `Score` through the ORM (the admin, a shell, a test's fixture) is
   caught by the `post_save` and `post_delete` receivers `connect` registers, which refresh
-  that episode.
+  that episode (and the one a save moved it from); `QuerySet.update`, `bulk_update` and
+  `bulk_create`, which send no signal, by `models.ScoreQuerySet`, whose `delete` gathers
+  the receivers' episodes and refreshes each once (`refreshed_once`).
 Migration 0004 filled the rows for the scores stored before it, with `refresh`'s statement.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models.signals import post_delete, post_save
 
 from outcomes.models import SUMMARY_COLUMNS, Score, ScoreSummary
 
 COLUMNS = list(SUMMARY_COLUMNS.values())
+# While set, the receivers add the episodes to it instead of refreshing them (`refreshed_once`).
+_deferred: ContextVar[set[Any] | None] = ContextVar("outcomes_summary_deferred", default=None)
 
 
 def _table() -> str:
@@ -68,9 +74,29 @@ def refresh_sql(where: str) -> tuple[str, list[str]]:
     return sql, [str(timepoint) for timepoint in SUMMARY_COLUMNS]
 
 
+@contextmanager
+def refreshed_once(using: str) -> Iterator[None]:
+    """Scores written inside refresh their episodes' rows once, at the end (not if it raises)."""
+    episodes: set[Any] = set()
+    token = _deferred.set(episodes)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    with connections[using].cursor() as cursor:
+        refresh(cursor, episodes)
+
+
 def _score_written(sender: Any, instance: Score, **kwargs: Any) -> None:
+    # The episode it is in, and the one it was loaded from if the save moved it.
+    episodes = {instance.episode_id, instance.stored_episode_id} - {None}
+    instance.stored_episode_id = instance.episode_id
+    waiting = _deferred.get()
+    if waiting is not None:
+        waiting |= episodes
+        return
     with connection.cursor() as cursor:
-        refresh(cursor, [instance.episode_id])
+        refresh(cursor, episodes)
 
 
 def connect() -> None:

@@ -352,6 +352,18 @@ KOOS = register(
     )
 )
 
+# HOOS MCID, reviewed (issue 8): no value is adopted, so HOOS change is not judged against an MCID.
+# Found, and why not used for the practice's non-operative patients:
+# - Paulsen et al., Acta Orthop 2014 (DOI 10.3109/17453674.2013.867782; 1,335 total hip arthroplasties, 1
+#   year after surgery, anchor-based): MCII Pain 24, QOL 17 and PASS Pain 91, QOL 83. These measure
+#   the change surgery brings (38-55 % of the baseline), far beyond what marks a meaningful change
+#   after an injection; no value for Symptoms, ADL or Sport/Rec.
+# - J Arthroplasty 2024 (PMID 38331359; 4,184 arthroplasties): distribution-based MCIDs (Pain 8.35),
+#   not anchored on what patients call meaningful.
+# - A hip OA exercise trial (160 patients, anchor-based predictive MIC) gives only a range for the five
+#   subscales (6-10 points) in what we could read; Cheng et al., Am J Sports Med 2025 (PMID 40123108,
+#   non-arthritic hip pain, non-operative) only ADL 4 and Sport/Rec 13. A per-subscale value from a
+#   non-operative hip OA cohort, read in full, is what would be adopted.
 _items, _sections = _load("hoos")
 HOOS = register(
     Instrument(
@@ -385,6 +397,12 @@ HOOS = register(
     )
 )
 
+# FAOS MCID, reviewed (issue 8): no value is adopted. Found: hallux valgus surgery, Foot Ankle Int 2019;
+# 40(6):694-701 (PMID 30873859), ranges only (Pain 5.8-10.2, Symptoms 0.3-6.9, ADL 8.3-10.3, QOL 7.4-11.1,
+# Sport/Rec 7.0-15.7, anchor and distribution methods mixed); ankle fracture, Foot Ankle Int 2021
+# (DOI 10.1177/10711007211002811), one value of 14 for the whole FAOS, which has no total; a 10-point
+# difference predefined, not derived, in a reference-value study (Larsen et al.). None is a subscale's
+# MIC for improvement in a population like the practice's (non-operative foot and ankle OA or tendinopathy).
 _items, _sections = _load("faos")
 FAOS = register(
     Instrument(

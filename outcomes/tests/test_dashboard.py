@@ -20,9 +20,9 @@ from scipy.stats import beta, norm, t
 from accounts.models import AuditEvent, Role, User
 from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
-from outcomes import dashboard
+from outcomes import dashboard, queries
 from outcomes.dashboard import Filters
-from outcomes.models import FollowUp, SurgeryConversion, Timepoint
+from outcomes.models import FollowUp, Response, Score, SurgeryConversion, Timepoint
 from outcomes.tests.factories import treated
 from procedures.models import AdverseEvent
 from scheduling.models import Provider
@@ -211,6 +211,37 @@ def test_omeract_oarsi_responders_for_osteoarthritis() -> None:
     assert (by_time["6w"].n, by_time["6w"].estimate) == (2, 0.5)
     assert by_time["3m"].n == 0
     assert dashboard.figures("back_pain", today=TODAY).omeract == []
+
+
+def test_omeract_oarsi_reads_function_from_one_instrument_per_episode_as_the_episode_page_does() -> None:
+    """An episode with two function instruments (its site was corrected from hip to knee after its
+    baseline HOOS): KOOS ADL, the first in preference, at 6 weeks only, HOOS ADL at both.
+
+    Reading function per time point would compare HOOS at baseline (75 on the 0-100 worse-higher
+    scale) with KOOS at 6 weeks (10): a "high improvement" between two instruments. The episode's
+    function is KOOS, which has no baseline, so with pain unchanged its status is unknown.
+    """
+    built = treated(indication="osteoarthritis", site="knee", nrs={"baseline": 8, "6w": 8})
+    follow_ups = {f.timepoint: f for f in FollowUp.objects.filter(episode=built.episode)}
+    for instrument, code, timepoint, value in (
+        ("HOOS", "ADL", Timepoint.BASELINE, 25.0),
+        ("HOOS", "ADL", Timepoint.WEEK_6, 25.0),
+        ("KOOS", "ADL", Timepoint.WEEK_6, 90.0),
+    ):
+        due = follow_ups[timepoint]
+        response = Response.objects.create(
+            follow_up=due, instrument=instrument, answers={}, status=Response.Status.SUBMITTED,
+            submitted_at=due.completed_at,
+        )  # fmt: skip
+        Score.objects.create(
+            response=response, episode=built.episode, timepoint=timepoint, instrument=instrument, code=code,
+            value=value, scoring_version="test", computed_at=response.started_at,
+        )  # fmt: skip
+    assert queries.episode_progress(built.episode).responder["6w"] is None
+    by_time = {
+        timepoint: share for timepoint, _label, share in dashboard.figures("osteoarthritis", today=TODAY).omeract
+    }
+    assert (by_time["6w"].n, by_time["6w"].estimate) == (0, None)
 
 
 def test_the_number_of_queries_does_not_grow_with_the_data() -> None:

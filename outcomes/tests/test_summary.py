@@ -110,7 +110,68 @@ def test_a_score_written_or_deleted_through_the_orm_updates_its_row() -> None:
     assert stored() == from_scores() == {}
 
 
+def test_the_bulk_writes_that_send_no_signal_keep_the_rows_too() -> None:
+    knee, back = factories.episode(), factories.episode(indication="back_pain", site="lumbar_spine", side="midline")
+    answer_and_submit(factories.follow_up(knee, Timepoint.BASELINE), pick=0)
+    answer_and_submit(factories.follow_up(knee, Timepoint.WEEK_6), pick=-1)
+    answer_and_submit(factories.follow_up(back, Timepoint.BASELINE), pick=-1)
+    assert stored() == from_scores()
+    # QuerySet.update: a value corrected in bulk.
+    assert Score.objects.filter(episode=knee, instrument="NRS", timepoint=Timepoint.WEEK_6).update(value=7.0) == 1
+    assert stored() == from_scores()
+    assert nrs_of(knee)["week_6"] == 7.0
+    # Scores moved to another episode (a response filed against the wrong one): both rows follow.
+    moved = Score.objects.filter(episode=knee, timepoint=Timepoint.WEEK_6)
+    assert moved.update(episode=back) > 0
+    assert stored() == from_scores()
+    assert (nrs_of(knee)["week_6"], nrs_of(back)["week_6"]) == (None, 7.0)
+    # ... and back again by id, one score saved on its own.
+    one = Score.objects.get(episode=back, instrument="NRS", timepoint=Timepoint.WEEK_6)
+    one.episode_id = knee.pk
+    one.save()
+    assert stored() == from_scores()
+    assert (nrs_of(knee)["week_6"], nrs_of(back)["week_6"]) == (7.0, None)
+    # bulk_update and bulk_create.
+    one.value = 3.0
+    Score.objects.bulk_update([one], ["value"])
+    assert nrs_of(knee)["week_6"] == 3.0
+    twin = Score.objects.get(pk=one.pk)
+    twin.pk, twin.timepoint, twin.value = None, Timepoint.MONTH_3, 2.0
+    twin.response = factories.response(factories.follow_up(knee, Timepoint.MONTH_3), "NRS", {"NRS": 2})
+    Score.objects.bulk_create([twin])
+    assert stored() == from_scores()
+    assert nrs_of(knee)["month_3"] == 2.0
+    # QuerySet.delete.
+    Score.objects.filter(episode=knee).delete()
+    assert stored() == from_scores()
+    assert all(key[0] != knee.pk for key in stored())
+
+
 def test_the_registry_writes_the_rows_with_its_scores() -> None:
     make_registry(40, seed=3, today=date(2026, 6, 15))
     assert stored() == from_scores()
     assert len(stored()) > 40
+
+
+def test_deleting_scores_as_a_queryset_refreshes_each_episode_once() -> None:
+    """Rescoring a response deletes its scores first: one refresh per episode, not one per score."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    knee, hip = factories.episode(), factories.episode(site="hip")
+    for made in (knee, hip):
+        follow_up = factories.follow_up(made, Timepoint.BASELINE)
+        for code in services.instruments_for(made, Timepoint.BASELINE):
+            response_scores(factories.response(follow_up, code, factories.complete_answers(code)))
+    assert Score.objects.filter(episode=knee).count() > 3
+    refresh_start = "DELETE FROM " + connection.ops.quote_name(ScoreSummary._meta.db_table)  # noqa: S608 (a prefix to match)
+    with CaptureQueriesContext(connection) as queries:
+        deleted, _by_model = Score.objects.filter(episode__in=[knee, hip], instrument__in=["KOOS", "HOOS"]).delete()
+    assert deleted > 6
+    refreshes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(refresh_start)]
+    assert len(refreshes) == 1
+    assert stored() == from_scores()
+    assert {instrument for _episode, instrument, _code in stored()} == {"NRS", "SANE"}
+    # A score deleted on its own still refreshes its row.
+    Score.objects.filter(episode=knee, instrument="NRS").get().delete()
+    assert stored() == from_scores()
