@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from patients.validators import validate_date_of_birth
+
 
 class Source(models.TextChoices):
     """Who said it: the patient (intake, a questionnaire) or a clinician."""
@@ -84,7 +86,7 @@ class Patient(models.Model):
     mrn = models.CharField(_("medical record number"), max_length=20, unique=True, null=True, blank=True)
     first_name = models.CharField(_("first name"), max_length=80)
     last_name = models.CharField(_("last name"), max_length=80)
-    date_of_birth = models.DateField(_("date of birth"))
+    date_of_birth = models.DateField(_("date of birth"), validators=[validate_date_of_birth])
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)

@@ -5,7 +5,7 @@ refused leaves neither a patient nor a row behind. The chart's edits (demographi
 allergies, medications, medical history) follow; merging two charts is `patients.merge`.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -33,17 +33,26 @@ class PatientDetails:
     language: str = Patient.Language.ENGLISH
 
     def __post_init__(self) -> None:
-        # The forms refuse NUL; a caller of the services gets the same refusal here, before any query is made
-        # with it (PostgreSQL refuses NUL in a text parameter with a DataError, SQLite would store it).
-        refuse_nul = ProhibitNullCharactersValidator()
-        problems = {}
-        for name in ("first_name", "last_name", "phone", "email", "language"):
+        refuse_nul(self)
+
+
+def refuse_nul(details: Any) -> None:
+    """Refuse a NUL character in any text of a dataclass of typed details, each by its field's name.
+
+    The forms refuse NUL; a caller of the services gets the same refusal here, before any query is
+    made with it (PostgreSQL refuses NUL in a text parameter with a DataError, SQLite would store it).
+    """
+    validator = ProhibitNullCharactersValidator()
+    problems = {}
+    for item in fields(details):
+        value = getattr(details, item.name)
+        if isinstance(value, str):
             try:
-                refuse_nul(getattr(self, name))
+                validator(value)
             except ValidationError as error:
-                problems[name] = error.messages
-        if problems:
-            raise ValidationError(problems)
+                problems[item.name] = error.messages
+    if problems:
+        raise ValidationError(problems)
 
 
 class PatientExists(ValidationError):
@@ -137,6 +146,9 @@ class Demographics:
     postal_code: str
     preferred_language: str
 
+    def __post_init__(self) -> None:
+        refuse_nul(self)
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryAnswers:
@@ -149,6 +161,9 @@ class HistoryAnswers:
     bleeding_disorder: bool | None
     prior_surgery_at_site: str
     notes: str
+
+    def __post_init__(self) -> None:
+        refuse_nul(self)
 
 
 def _refuse_if_merged(patient: Patient) -> None:

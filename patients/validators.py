@@ -27,3 +27,8 @@ def clean_date_of_birth(born: date, *, today: date | None = None) -> date:
     if born.year < today.year - OLDEST_AGE_YEARS:
         raise ValidationError(_("Please check the year of birth."), code="too_old")
     return born
+
+
+def validate_date_of_birth(born: date) -> None:
+    """The model's own check (`Patient.date_of_birth`), so a caller of the services meets the forms' rule."""
+    clean_date_of_birth(born)

@@ -34,17 +34,18 @@ from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.forms import BaseForm, BaseFormSet
 from django.test import Client
 from django.urls import Resolver404, resolve
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, Role, User
@@ -478,6 +479,16 @@ NOT_WALKED_BECAUSE = {
     # from a session past the password alone.
     "the second step of sign-in, which only a session past the password alone reaches": {"accounts:two_step"},
     "they end the walker's own session (their forms hold no field but the CSRF token)": ENDS_THE_SESSION,
+    # accounts/tests/test_passkeys.py posts them right and wrong answers, another person's and another site's.
+    "passkeys' JSON ceremonies, posted by django-otp-webauthn's script, not by a form": {
+        "otp_webauthn:credential-registration-begin",
+        "otp_webauthn:credential-registration-complete",
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
+    },
+    # accounts/tests/test_passkeys.py removes one's own and is refused another person's.
+    "a passkey's Remove button, shown only to its owner (the walk's staff have none)": {"accounts:passkey_remove"},
     "a download, or a page of a finished export, with no form": {
         "accounts:access_report_csv",
         "interop:deidentified_csv",
@@ -537,7 +548,13 @@ MOMENTS = st.datetimes(
 )
 
 
+WEDNESDAY_9 = datetime(2031, 3, 5, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles"))  # a free time of the schedule
+A_BOOKING = {"first": "Nora", "last": "Example", "phone": "(818) 555-0123", "email": "", "online": False}
+
+
 @FUZZ
+@example(starts_at=WEDNESDAY_9, born=date(1959, 4, 12), kind="follow_up", **A_BOOKING)  # books
+@example(starts_at=WEDNESDAY_9, born=date(4939, 6, 7), kind="follow_up", **A_BOOKING)  # born in the future
 @given(
     starts_at=MOMENTS,
     first=NAMES,
@@ -562,23 +579,27 @@ def test_booking_books_or_refuses_with_a_booking_error_and_a_refusal_writes_noth
     from patients.services import PatientDetails
 
     before = counts()
-    try:
-        appointment = services.appointment_book(
-            office=schedule.la,
-            provider=schedule.doctor,
-            appointment_type=getattr(schedule, kind),
-            starts_at=starts_at,
-            patient=PatientDetails(first_name=first, last_name=last, date_of_birth=born, phone=phone, email=email),
-            source=Appointment.Source.ONLINE if online else Appointment.Source.STAFF,
-            by=None if online else schedule.doctor.user,
-            now=NOW,
-        )
-    except ValidationError as refusal:  # BookingError, PatientExists, a field's own check
-        note(f"refused: {refusal.messages}")
-        assert half_saved(before, counts(), audit_pk()) == {}
-        return
-    assert appointment.pk is not None and appointment.starts_at == starts_at
-    Appointment.objects.filter(pk=appointment.pk).delete()  # the next example books the same times afresh
+    # Each example is rolled back, so the next books the same times and the same new patient afresh
+    # (a booking's patient, intake and link cannot simply be deleted: the intake protects its visit).
+    with transaction.atomic():
+        try:
+            appointment = services.appointment_book(
+                office=schedule.la,
+                provider=schedule.doctor,
+                appointment_type=getattr(schedule, kind),
+                starts_at=starts_at,
+                patient=PatientDetails(first_name=first, last_name=last, date_of_birth=born, phone=phone, email=email),
+                source=Appointment.Source.ONLINE if online else Appointment.Source.STAFF,
+                by=None if online else schedule.doctor.user,
+                now=NOW,
+            )
+        except ValidationError as refusal:  # BookingError, PatientExists, a field's own check
+            note(f"refused: {refusal.messages}")
+            assert half_saved(before, counts(), audit_pk()) == {}
+        else:
+            assert appointment.pk is not None and appointment.starts_at == starts_at
+            assert Patient.objects.filter(pk=appointment.patient_id, date_of_birth=born).exists()
+        transaction.set_rollback(True)
 
 
 ANY_JSON: st.SearchStrategy[Any] = st.recursive(

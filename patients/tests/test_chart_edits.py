@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts.models import User
@@ -166,6 +167,26 @@ def test_nothing_is_half_saved_when_the_audit_row_cannot_be_written(
     schedule.rosa.refresh_from_db()
     assert (schedule.rosa.first_name, Allergy.objects.count(), Medication.objects.count()) == ("Patient1", 0, 0)
     assert Patient.history.filter(id=schedule.rosa.pk).count() == 1  # the creation only
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "phone", "email", "street", "city", "postal_code"])
+def test_a_service_caller_s_nul_character_is_refused_by_its_field_before_any_query(
+    schedule: Schedule, alice: User, field: str
+) -> None:
+    # The form refuses NUL; a direct caller of the service meets the same refusal (PostgreSQL would
+    # raise a DataError on the NUL, SQLite would store it).
+    typed: dict[str, Any] = {**demographics(), "date_of_birth": date(1958, 3, 14), "state": "CA"}
+    typed[field] = f"{typed[field]}\x00"
+    with pytest.raises(ValidationError) as refused:
+        Demographics(**typed)
+    assert list(refused.value.message_dict) == [field]
+    with pytest.raises(ValidationError) as refused:
+        HistoryAnswers(
+            diabetes=None, smoking="", cancer_history=None, cancer_details="", bleeding_disorder=None,
+            prior_surgery_at_site="", notes="knee\x00",
+        )  # fmt: skip
+    assert list(refused.value.message_dict) == ["notes"]
+    assert Patient.history.filter(id=schedule.rosa.pk).count() == 1
 
 
 # --- Allergies -----------------------------------------------------------------------------------
