@@ -102,10 +102,16 @@ def treatment_rows(selection: Selection, *, identified: bool, chunk_size: int) -
 
 
 def scores_of(episode_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The submitted scores of these episodes (one query), by episode, follow-up, instrument and score."""
+    """The submitted scores of these episodes (one query), by episode, follow-up, instrument and score.
+
+    Follow-ups on one target date (a test's, or a future schedule's) go by when they were answered,
+    and the score's id settles the rest, so an export is the same file on every database.
+    """
     return list(
         Score.objects.filter(episode_id__in=episode_ids, response__status=Response.Status.SUBMITTED)
-        .order_by("episode_id", "response__follow_up__target_date", "instrument", "code")
+        .order_by(
+            "episode_id", "response__follow_up__target_date", "response__submitted_at", "instrument", "code", "pk"
+        )
         .values(*SCORE_FIELDS)
     )
 

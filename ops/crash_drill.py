@@ -25,7 +25,7 @@ and is stopped, and a check on the database, run as a process of its own, counts
   acknowledged address, on its chart or saved over by a later edit (never an older
   one): `lost` is what is missing;
 - active appointments of one provider (or one room) whose times overlap;
-- the outbox against the mail the worker wrote (the file backend: one file per message):
+- the outbox against the mail the worker wrote (the file backend; a file can hold several messages):
   `emails_sent_twice` counts messages written more often than their row says, and
   `emails_lost` rows recorded sent with no message, found bookings without an email,
   and rows still pending once the outbox's

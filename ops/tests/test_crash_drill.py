@@ -5,7 +5,6 @@ these tests pin the counting it relies on, on rows and mail files made here.
 """
 
 import io
-import shutil
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -92,15 +91,26 @@ def test_every_acknowledged_request_is_found_or_counted_lost(schedule: Schedule,
     }
 
 
+def written_messages(directory: Path) -> list[bytes]:
+    """Each message the file backend wrote, with its closing line of 79 dashes, in file order."""
+    end = b"-" * 79 + b"\n"
+    return [
+        part + end for path in sorted(directory.glob("*.log")) for part in path.read_bytes().split(end) if part.strip()
+    ]
+
+
 def test_an_email_written_twice_or_recorded_sent_and_never_written_is_counted(
     schedule: Schedule, mail_dir: Path
 ) -> None:
     book(schedule, "10:00", schedule.rosa)
     book(schedule, "13:00", schedule.luis)
     run_ready_tasks()
-    first, second = sorted(mail_dir.iterdir())
-    shutil.copy(first, mail_dir / "again.log")
-    second.unlink()
+    # Two messages written in one second by connections at one address share a file, so split by message.
+    first, _never_written = written_messages(mail_dir)
+    for path in mail_dir.iterdir():
+        path.unlink()
+    (mail_dir / "first.log").write_bytes(first)
+    (mail_dir / "again.log").write_bytes(first)
     assert figures([], ["emails", "emails_sent", "emails_sent_twice", "emails_lost"]) == {
         "emails": 2,
         "emails_sent": 2,

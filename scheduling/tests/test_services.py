@@ -680,6 +680,24 @@ def test_details_holding_a_nul_character_are_refused_before_any_query(
     assert (Appointment.objects.count(), Patient.objects.filter(first_name__startswith="Nora").count()) == (0, 0)
 
 
+@pytest.mark.parametrize("source", [ONLINE, "staff"])
+@pytest.mark.parametrize("years", [-1, 121])  # tomorrow's date a year on, or more than 120 years ago
+def test_a_date_of_birth_no_form_would_take_is_refused_by_the_service_too(
+    schedule: Schedule, alice: User, source: str, years: int
+) -> None:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    born = date(today.year - years, 1, 1) if years > 0 else today + timedelta(days=366)
+    with pytest.raises(ValidationError) as caught:
+        book(
+            schedule, local(WEDNESDAY, "10:00"), patient=details(date_of_birth=born), source=source,
+            by=None if source == ONLINE else alice,
+        )  # fmt: skip
+    assert list(caught.value.message_dict) == ["date_of_birth"]
+    assert (Appointment.objects.count(), Patient.objects.filter(first_name="Nora").count()) == (0, 0)
+
+
 def test_a_refused_booking_leaves_no_new_patient_and_no_audit_row(schedule: Schedule, alice: User) -> None:
     book(schedule, local(WEDNESDAY, "10:00"))
     audit_clear()
