@@ -2,7 +2,9 @@
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,30 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+# A threaded test's threads wait this long for each other at the start line, and get this long in all to
+# finish, before the test fails naming them: a hang fails one test, it never stops the run.
+THREADS_MEET_SECONDS = 60
+THREADS_FINISH_SECONDS = 180
+
+
+def together(count: int) -> threading.Barrier:
+    """A start line for `count` threads; it breaks (BrokenBarrierError in each) rather than wait for ever."""
+    return threading.Barrier(count, timeout=THREADS_MEET_SECONDS)
+
+
+def run_threads(targets: Sequence[Callable[[], object]]) -> None:
+    """Run each target in a thread of its own and wait for all; fails naming any still running at the limit."""
+    threads = [
+        threading.Thread(target=target, name=f"test-thread-{n}", daemon=True) for n, target in enumerate(targets)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + THREADS_FINISH_SECONDS
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert stuck == [], f"still running after {THREADS_FINISH_SECONDS} s: {stuck}"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

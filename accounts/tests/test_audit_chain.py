@@ -12,6 +12,7 @@ import sys
 import threading
 from collections import Counter
 from datetime import UTC, date, timedelta
+from functools import partial
 from io import StringIO
 from types import SimpleNamespace
 from typing import Any
@@ -40,6 +41,7 @@ from accounts.links import link_issue, link_open
 from accounts.models import AuditEvent, PatientLink, Role, User
 from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear, audit_raw
+from conftest import run_threads, together
 from patients.models import Patient
 from scheduling.tests import races
 from scheduling.tests.conftest import Schedule
@@ -426,7 +428,7 @@ def test_rows_written_before_the_chain_began_are_chained_in_order_by_the_migrati
 
 def race(writers: int, rows_each: int) -> Counter[str]:
     """`writers` threads, each on its own connection, adding `rows_each` rows at once; how each thread ended."""
-    barrier = threading.Barrier(writers)
+    barrier = together(writers)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -449,11 +451,7 @@ def race(writers: int, rows_each: int) -> Counter[str]:
         with lock:
             outcomes[result] += 1
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([partial(writer, n) for n in range(writers)])
     return outcomes
 
 

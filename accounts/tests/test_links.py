@@ -23,6 +23,7 @@ from accounts import links
 from accounts.links import LinkGone, LinkUnknown, PatientSession, current, end, link_issue, link_open
 from accounts.models import AuditEvent, PatientLink
 from accounts.tests.audit import audit_clear
+from conftest import run_threads, together
 from patients.models import Patient
 
 INTAKE = PatientLink.Purpose.INTAKE
@@ -234,7 +235,7 @@ def test_two_links_of_two_purposes_keep_two_sessions_until_one_ends(patient: Pat
 def test_first_visits_at_once_open_exactly_one_session(visitors: int) -> None:
     patient = make_patient()
     _, token = link_issue(purpose=INTAKE, patient=patient, target="intake-1")
-    barrier = threading.Barrier(visitors)
+    barrier = together(visitors)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -253,11 +254,7 @@ def test_first_visits_at_once_open_exactly_one_session(visitors: int) -> None:
         with lock:
             outcomes[result] += 1
 
-    threads = [threading.Thread(target=visit) for _ in range(visitors)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([visit] * visitors)
     assert outcomes == Counter({"opened": 1, "used": visitors - 1})
     assert list(AuditEvent.objects.order_by("outcome").values_list("outcome", flat=True)) == [
         "allowed",

@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import AuditEvent, Role, User
 from accounts.testing import sign_in
 from accounts.tests.audit import audit_clear
+from conftest import run_threads, together
 from outbox.models import Email
 from outbox.services import MAX_ATTEMPTS, email_deliver, email_queue, emails_sweep, emails_withdraw
 from outbox.worker import run_ready_tasks
@@ -156,7 +157,7 @@ def test_the_sweep_delivers_an_email_whose_task_went_missing() -> None:
 @pytest.mark.parametrize("workers", [2, 4])
 def test_workers_running_at_once_send_each_email_exactly_once(workers: int) -> None:
     emails = [email_queue(message=message(n), kind="test") for n in range(30)]
-    barrier = threading.Barrier(workers)
+    barrier = together(workers)
     ran: list[int | str] = []
     lock = threading.Lock()
 
@@ -171,11 +172,7 @@ def test_workers_running_at_once_send_each_email_exactly_once(workers: int) -> N
         with lock:
             ran.append(result)
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([work] * workers)
     assert [r for r in ran if isinstance(r, str)] == []
     assert sum(r for r in ran if isinstance(r, int)) == len(emails)
     assert sorted(sent.to[0] for sent in mail.outbox) == sorted(email.to for email in emails)

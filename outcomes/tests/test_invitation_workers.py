@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connections
 
+from conftest import run_threads, together
 from outbox.models import Email
 from outcomes import services
 from outcomes.invitations import OUTBOX_KIND, follow_ups_advance
@@ -36,7 +37,7 @@ def open_follow_ups(n: int, *, opens_on: date) -> list[FollowUp]:
 
 
 def in_parallel(workers: int, now: datetime) -> list[str]:
-    barrier = threading.Barrier(workers)
+    barrier = together(workers)
     errors: list[str] = []
     lock = threading.Lock()
 
@@ -50,11 +51,7 @@ def in_parallel(workers: int, now: datetime) -> list[str]:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([work] * workers)
     return errors
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.db import connections
 
 from accounts.models import PatientLink
+from conftest import run_threads, together
 from outbox.models import Email
 from outcomes import services
 from outcomes.invitations import Pass, call_list, follow_ups_advance
@@ -197,7 +198,7 @@ def test_an_episode_awaiting_its_procedure_gets_its_baseline_and_an_invitation()
 
 
 def _race(workers: int, now: datetime) -> list[Pass | str]:
-    barrier = threading.Barrier(workers)
+    barrier = together(workers)
     results: list[Pass | str] = []
     lock = threading.Lock()
 
@@ -212,11 +213,7 @@ def _race(workers: int, now: datetime) -> list[Pass | str]:
         with lock:
             results.append(result)
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([work] * workers)
     return results
 
 

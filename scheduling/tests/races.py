@@ -10,11 +10,14 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+
+from conftest import run_threads
 
 SERVER_THREADS = 24
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -82,11 +85,7 @@ def race(attempts: list[Callable[[], Outcome]]) -> list[Outcome]:
         with lock:
             results.append(outcome)
 
-    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([partial(run, attempt) for attempt in attempts])
     return results
 
 

@@ -11,7 +11,6 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/regenclinic CONN_MAX_AGE=0 pytes
 """
 
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from conftest import together
 from patients.models import Patient
 from scheduling import availability, tokens
 from scheduling.models import Appointment, AppointmentType, Provider
@@ -64,7 +64,7 @@ def test_two_hundred_people_confirming_one_slot_at_once_get_one_appointment(
     consult = AppointmentType.objects.get(slug="new-patient-consultation")
     signed = tokens.slot_sign(slot=slot, appointment_type_id=consult.pk)
     path = "/book/los-angeles/details/"
-    barrier = threading.Barrier(VISITORS)
+    barrier = together(VISITORS)
 
     def visitor(n: int) -> Callable[[], tuple[int, str]]:
         def attempt() -> tuple[int, str]:
@@ -123,7 +123,7 @@ def test_two_hundred_patients_moving_into_one_slot_at_once_move_one(server: str,
                 override_reason="test set-up",
             )
         )
-    barrier = threading.Barrier(VISITORS)
+    barrier = together(VISITORS)
 
     def mover(appointment: Appointment) -> Callable[[], tuple[int, str]]:
         path = f"/book/manage/{tokens.manage_token(appointment)}/reschedule/"

@@ -8,11 +8,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from django.db import connections
 
+from conftest import run_threads, together
 from scheduling import rules, services
 from scheduling.models import Appointment, Provider, WorkingHours
 from scheduling.tests.conftest import NOW, Schedule, local, make_patient
@@ -23,7 +25,7 @@ WEDNESDAY = date(2031, 3, 5)
 
 def race(attempts: Sequence[Callable[..., Any]]) -> Counter[str]:
     """Run every attempt at once, each in its own thread; count how each ended."""
-    barrier = threading.Barrier(len(attempts))
+    barrier = together(len(attempts))
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -41,11 +43,7 @@ def race(attempts: Sequence[Callable[..., Any]]) -> Counter[str]:
         with lock:
             outcomes[result] += 1
 
-    threads = [threading.Thread(target=attempt, args=(call,)) for call in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([partial(attempt, call) for call in attempts])
     return outcomes
 
 

@@ -30,6 +30,7 @@ from icalendar import Calendar
 
 from accounts.models import User
 from accounts.testing import sign_in
+from conftest import run_threads, together
 from outbox.models import Email
 from outbox.services import emails_deliver_due, emails_mark_interrupted
 from patients.models import Patient
@@ -382,7 +383,7 @@ def test_a_failed_reminder_of_an_appointment_cancelled_since_is_skipped(schedule
 
 def run_at_once(workers: int, now: datetime) -> list[Pass | str]:
     """A worker's pass in `workers` threads at once, each with its own connection, as separate processes would."""
-    barrier = threading.Barrier(workers)
+    barrier = together(workers)
     results: list[Pass | str] = []
     lock = threading.Lock()
 
@@ -397,11 +398,7 @@ def run_at_once(workers: int, now: datetime) -> list[Pass | str]:
         with lock:
             results.append(result)
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([work] * workers)
     return results
 
 

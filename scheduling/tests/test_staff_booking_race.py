@@ -14,7 +14,6 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/regenclinic CONN_MAX_AGE=0 \
 """
 
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.testing import signed_in_session
+from conftest import together
 from patients.models import Patient
 from scheduling import availability, display
 from scheduling.models import Appointment, AppointmentType, Provider
@@ -69,7 +69,7 @@ def test_two_hundred_front_desk_bookings_of_one_slot_at_once_make_one_appointmen
     provider = Provider.objects.get(pk=slot.provider_id)
     starts = display.local(slot.starts_at, office)
     cookies = signed_in_cookies(alice, DESKS)
-    barrier = threading.Barrier(DESKS)
+    barrier = together(DESKS)
 
     def desk(n: int) -> Callable[[], tuple[int, str]]:
         def attempt() -> tuple[int, str]:

@@ -1,18 +1,20 @@
 """Website services under concurrency: the limit holds across workers."""
 
 import threading
+from functools import partial
 from typing import Any
 
 import pytest
 from django.db import connections
 
+from conftest import run_threads, together
 from website import services
 from website.models import Inquiry
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_hourly_limit_holds_when_ten_messages_arrive_at_once(practice: Any) -> None:
-    barrier = threading.Barrier(10)
+    barrier = together(10)
     outcomes: list[str] = []
     lock = threading.Lock()
 
@@ -38,10 +40,6 @@ def test_the_hourly_limit_holds_when_ten_messages_arrive_at_once(practice: Any) 
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([partial(send, n) for n in range(10)])
     assert sorted(outcomes) == ["limited"] * 5 + ["sent"] * 5
     assert Inquiry.objects.count() == 5
