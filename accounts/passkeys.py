@@ -19,7 +19,6 @@ HTTPS), or from http://localhost in development. Browsers refuse passkeys for an
 that is a number (127.0.0.1): the pages say to use the site's name instead.
 """
 
-import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from accounts import mfa
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, User
 from accounts.staff_sessions import describe_user_agent
+from lib.hosts import is_address
 
 
 def relying_party_id(request: HttpRequest) -> str:
@@ -43,12 +43,7 @@ def relying_party_id(request: HttpRequest) -> str:
 
 def passkeys_possible(request: HttpRequest) -> bool:
     """Whether a browser can use passkeys at this address: a name, not a number."""
-    host = relying_party_id(request).strip("[]")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return True
-    return False
+    return not is_address(relying_party_id(request))
 
 
 class PasskeyHelper(WebAuthnHelper):

@@ -11,6 +11,8 @@ import io
 import json
 import os
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, RequestFactory, override_settings
 from django_otp_webauthn.models import WebAuthnCredential
@@ -350,3 +353,33 @@ def test_mfa_reset_removes_the_passkeys_too(drlee: User, alice: User) -> None:
     assert WebAuthnCredential.objects.filter(user=drlee).count() == 0
     assert WebAuthnCredential.objects.filter(user=alice).count() == 1
     assert not passkeys.has_passkey(drlee)
+
+
+@pytest.mark.parametrize("hosts", ["127.0.0.1", "127.0.0.1,localhost", "10.0.0.7,[::1]"])
+def test_a_site_served_only_at_numbers_passes_the_system_checks_and_migrates(hosts: str) -> None:
+    # No HTTPS name to take origins from: passkeys then work at localhost only, and nothing refuses to start.
+    # (The crash drill serves at 127.0.0.1; django-otp-webauthn's check E030 stopped its `migrate`.)
+    env = {**os.environ, "ALLOWED_HOSTS": hosts, "DJANGO_SETTINGS_MODULE": "regenclinic.settings"}
+    env.pop("PASSKEY_ORIGINS", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+    assert (done.returncode, done.stderr, done.stdout.startswith("System check identified no issues")) == (0, "", True)
+
+
+def test_a_site_with_a_name_keeps_the_check_and_its_origin() -> None:
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.OTP_WEBAUTHN_ALLOWED_ORIGINS, settings.SILENCED_SYSTEM_CHECKS]))"
+    )
+    hosts = "127.0.0.1,[::1],clinic.example"
+    env = {**os.environ, "ALLOWED_HOSTS": hosts, "DJANGO_SETTINGS_MODULE": "regenclinic.settings"}
+    env.pop("PASSKEY_ORIGINS", None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    origins, silenced = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (origins, "otp_webauthn.E030" in silenced) == (["https://clinic.example"], False)
